@@ -1,0 +1,81 @@
+"""ANN vs CNN on the same test images: differences, their confidence intervals, significance, and the report."""
+from sklearn.metrics import accuracy_score, f1_score
+
+from fmnist.data import CLASS_NAMES
+from fmnist.evaluation import LABELS, rounded
+from fmnist.statistics import bootstrap_intervals, mcnemar_exact
+
+
+def headline_scores(labels, ann_predicted, cnn_predicted):
+    """Accuracy and macro-F1 of each model and their differences (CNN minus ANN)."""
+    scores = {}
+    for model, predicted in (("ann", ann_predicted), ("cnn", cnn_predicted)):
+        scores[f"{model}_accuracy"] = accuracy_score(labels, predicted)
+        scores[f"{model}_macro_f1"] = f1_score(labels, predicted, labels=LABELS, average="macro", zero_division=0)
+    scores["accuracy_gain"] = scores["cnn_accuracy"] - scores["ann_accuracy"]
+    scores["macro_f1_gain"] = scores["cnn_macro_f1"] - scores["ann_macro_f1"]
+    return scores
+
+
+def compare_models(labels, ann_predicted, cnn_predicted, ann_metrics, cnn_metrics, params):
+    """Everything compare.json holds, from the paired test predictions and each model's metrics."""
+    point = headline_scores(labels, ann_predicted, cnn_predicted)
+    intervals = bootstrap_intervals(headline_scores, (labels, ann_predicted, cnn_predicted),
+                                    params.bootstrap_resamples, params.confidence, params.seed)
+    test = mcnemar_exact(ann_predicted == labels, cnn_predicted == labels)
+    return rounded({
+        "confidence": params.confidence,
+        "significance_level": params.significance_level,
+        **{key: {"value": value, "ci_low": intervals[key][0], "ci_high": intervals[key][1]}
+           for key, value in point.items()},
+        "mcnemar": {"ann_only_correct": test["only_first_correct"], "cnn_only_correct": test["only_second_correct"],
+                    "statistic": test["statistic"], "p_value": test["p_value"],
+                    "significant": int(test["p_value"] < params.significance_level)},
+        "per_class_f1_gain": {name: cnn_metrics["per_class"][name]["f1"] - ann_metrics["per_class"][name]["f1"]
+                              for name in CLASS_NAMES},
+    })
+
+
+def per_class_f1_records(ann_metrics, cnn_metrics):
+    """DVC plot data: one record per class with both models' F1 and the gain."""
+    return [{"class": name, "ann_f1": ann_metrics["per_class"][name]["f1"],
+             "cnn_f1": cnn_metrics["per_class"][name]["f1"],
+             "f1_gain": round(cnn_metrics["per_class"][name]["f1"] - ann_metrics["per_class"][name]["f1"], 6)}
+            for name in CLASS_NAMES]
+
+
+def percent(value):
+    return f"{100 * value:.2f}%"
+
+
+def comparison_report(summary, figures):
+    """Markdown that states, from summary alone, who wins, by how much, where, and whether it is significant."""
+    level, confidence = summary["significance_level"], summary["confidence"]
+    gains = sorted(summary["per_class_f1_gain"].items(), key=lambda item: item[1], reverse=True)
+    test = summary["mcnemar"]
+    gain = summary["accuracy_gain"]["value"]
+    winner, loser = ("CNN", "ANN") if gain >= 0 else ("ANN", "CNN")
+    verdict = "is" if test["significant"] else "is not"
+    lines = [
+        "# ANN vs CNN on the Fashion-MNIST test set",
+        "",
+        f"The {winner} is more accurate than the {loser} by {percent(abs(gain))} "
+        f"({percent(confidence)} bootstrap interval of the CNN minus ANN gain: "
+        f"{percent(summary['accuracy_gain']['ci_low'])} to {percent(summary['accuracy_gain']['ci_high'])}). "
+        f"The difference {verdict} significant at the {level} level "
+        f"(exact McNemar test, p = {test['p_value']:.3g}: {test['cnn_only_correct']} images only the CNN got right, "
+        f"{test['ann_only_correct']} only the ANN).",
+        "",
+        f"| metric | ANN | CNN | gain (CNN - ANN) | {percent(confidence)} interval of the gain |",
+        "|---|---|---|---|---|",
+    ]
+    for metric, label in (("accuracy", "accuracy"), ("macro_f1", "macro F1")):
+        ann, cnn, diff = summary[f"ann_{metric}"], summary[f"cnn_{metric}"], summary[f"{metric}_gain"]
+        lines.append(f"| {label} | {percent(ann['value'])} | {percent(cnn['value'])} | {percent(diff['value'])} "
+                     f"| {percent(diff['ci_low'])} to {percent(diff['ci_high'])} |")
+    top = ", ".join(f"{name} ({gain_:+.3f})" for name, gain_ in gains[:4])
+    lines += ["", f"The CNN gains most F1 on: {top}.", "",
+              "| class | F1 gain (CNN - ANN) |", "|---|---|"]
+    lines += [f"| {name} | {gain_:+.3f} |" for name, gain_ in gains]
+    lines += ["", "## Figures", ""] + [f"- [{title}]({path})" for title, path in figures.items()]
+    return "\n".join(lines) + "\n"

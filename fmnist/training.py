@@ -1,0 +1,70 @@
+"""Seeded, deterministic training of a Keras model on the prepared split, logged with dvclive."""
+import keras
+import tensorflow as tf
+from dvclive import Live
+from dvclive.keras import DVCLiveCallback
+
+from fmnist.atomic import atomic_dir, atomic_path
+from fmnist.data import CLASS_NAMES, load_split
+from fmnist.models import with_flip_averaging
+from fmnist.params import load_params
+from fmnist.paths import model_file, prepared_split, training_log_dir
+
+
+def make_deterministic(seed):
+    """Same seed, code and data give bit-identical weights on the same CPU build."""
+    keras.utils.set_random_seed(seed)
+    tf.config.experimental.enable_op_determinism()
+
+
+def image_dataset(images, labels, batch_size, shuffle_seed=None):
+    """uint8 arrays -> batches of (float images, one-hot labels); shuffled each epoch when seeded."""
+    dataset = tf.data.Dataset.from_tensor_slices((images, labels)).cache()
+    if shuffle_seed is not None:
+        dataset = dataset.shuffle(len(labels), seed=shuffle_seed, reshuffle_each_iteration=True)
+    dataset = dataset.batch(batch_size).map(
+        lambda x, y: (tf.cast(x, tf.float32), tf.one_hot(tf.cast(y, tf.int32), len(CLASS_NAMES))),
+        num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    return dataset.prefetch(tf.data.AUTOTUNE)
+
+
+def learning_rate(params, steps_per_epoch):
+    if params.schedule == "cosine":
+        return keras.optimizers.schedules.CosineDecay(params.learning_rate, params.epochs * steps_per_epoch)
+    return params.learning_rate
+
+
+def compile_model(model, params, steps_per_epoch):
+    model.compile(
+        optimizer=keras.optimizers.AdamW(learning_rate(params, steps_per_epoch), weight_decay=params.weight_decay),
+        loss=keras.losses.CategoricalCrossentropy(label_smoothing=params.label_smoothing),
+        metrics=["accuracy"],
+    )
+
+
+def fit(model, params, train, validation, live_dir):
+    """Train `model` in place; per-epoch train/eval loss and accuracy go to dvclive files in live_dir."""
+    train_data = image_dataset(*train, params.batch_size, shuffle_seed=params.seed)
+    validation_data = image_dataset(*validation, params.batch_size)
+    compile_model(model, params, steps_per_epoch=len(train_data))
+    live = Live(str(live_dir), dvcyaml=False, save_dvc_exp=False)
+    callbacks = [DVCLiveCallback(live=live)]
+    if params.early_stopping_patience:
+        callbacks.append(keras.callbacks.EarlyStopping(
+            monitor="val_accuracy", patience=params.early_stopping_patience, restore_best_weights=True))
+    model.fit(train_data, validation_data=validation_data, epochs=params.epochs, callbacks=callbacks,
+              shuffle=False, verbose=2)  # the dataset reshuffles itself, seeded
+    return model
+
+
+def train_stage(name, params_class, build):
+    """The whole of a train_<name> stage: params, seeded build, fit, then the model saved atomically."""
+    params = load_params(name, params_class)
+    make_deterministic(params.seed)
+    model = build(params)
+    train, validation = (load_split(prepared_split(split)) for split in ("train", "validation"))
+    with atomic_dir(training_log_dir(name)) as live_dir:
+        fit(model, params, train, validation, live_dir)
+        with atomic_path(model_file(name)) as temp:
+            (with_flip_averaging(model) if params.test_time_flip else model).save(temp)
+    print(f"train_{name}: {model.count_params()} parameters, saved {model_file(name)}")

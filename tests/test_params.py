@@ -1,0 +1,192 @@
+"""fmnist.params: every section of params.yaml validated into its dataclass, errors naming the key."""
+import dataclasses
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from fmnist.errors import StudyError
+from fmnist.params import (AnnParams, CnnParams, CompareParams, EvaluateParams, FetchParams, PreprocessParams,
+                           load_params, parse_section)
+
+PROJECT = Path(__file__).resolve().parents[1]
+SECTIONS = {"fetch": FetchParams, "preprocess": PreprocessParams, "ann": AnnParams, "cnn": CnnParams,
+            "evaluate": EvaluateParams, "compare": CompareParams}
+
+
+def valid_values(cls):
+    """A section as YAML would give it: the dataclass defaults, tuples as lists."""
+    return {name: list(value) if isinstance(value, tuple) else value
+            for name, value in dataclasses.asdict(cls()).items()}
+
+
+def error_for(section, cls, **changes):
+    values = valid_values(cls) | changes
+    with pytest.raises(StudyError) as caught:
+        parse_section(section, values, cls)
+    return str(caught.value)
+
+
+@pytest.mark.parametrize("section", SECTIONS)
+def test_repo_params_file_loads_every_section(section):
+    params = load_params(section, SECTIONS[section], PROJECT / "params.yaml")
+    assert isinstance(params, SECTIONS[section])
+    for field in dataclasses.fields(params):
+        value = getattr(params, field.name)
+        assert isinstance(value, tuple if isinstance(field.default, tuple) else type(field.default)), field.name
+
+
+@pytest.mark.parametrize("section", SECTIONS)
+def test_code_defaults_mirror_the_repo_params_file(section):
+    assert load_params(section, SECTIONS[section], PROJECT / "params.yaml") == SECTIONS[section]()
+
+
+@pytest.mark.parametrize("section", SECTIONS)
+def test_defaults_round_trip_through_parse_section(section):
+    cls = SECTIONS[section]
+    assert parse_section(section, valid_values(cls), cls) == cls()
+
+
+def test_lists_become_tuples_and_integers_become_floats_for_float_keys():
+    params = parse_section("cnn", valid_values(CnnParams) | {"filters": [8, 16, 32], "learning_rate": 1}, CnnParams)
+    assert params.filters == (8, 16, 32)
+    assert params.learning_rate == 1.0 and isinstance(params.learning_rate, float)
+
+
+@pytest.mark.parametrize("section", SECTIONS)
+def test_unknown_key_is_named(section):
+    cls = SECTIONS[section]
+    values = valid_values(cls) | {"epochz": 3}
+    with pytest.raises(StudyError, match=rf"^{section}\.epochz is not a known key"):
+        parse_section(section, values, cls)
+
+
+@pytest.mark.parametrize("section", SECTIONS)
+def test_missing_key_is_named(section):
+    cls = SECTIONS[section]
+    values = valid_values(cls)
+    dropped = dataclasses.fields(cls)[-1].name
+    del values[dropped]
+    with pytest.raises(StudyError, match=rf"^{section}\.{dropped} is missing"):
+        parse_section(section, values, cls)
+
+
+@pytest.mark.parametrize("value", ["10", True, 2.5, None], ids=["string", "bool", "float", "null"])
+def test_wrong_type_for_an_integer_is_named(value):
+    message = error_for("cnn", CnnParams, epochs=value)
+    assert message.startswith("cnn.epochs must be an integer >= 1")
+    assert message.endswith(f"got {value!r}")
+
+
+@pytest.mark.parametrize("value", ["0.1", True], ids=["string", "bool"])
+def test_wrong_type_for_a_number_is_named(value):
+    assert error_for("ann", AnnParams, learning_rate=value).startswith("ann.learning_rate must be a number")
+
+
+@pytest.mark.parametrize("value", ["yes", 1], ids=["string", "int"])
+def test_wrong_type_for_a_flag_is_named(value):
+    assert error_for("cnn", CnnParams, batch_norm=value).startswith("cnn.batch_norm must be true or false")
+
+
+def test_zero_epochs_is_out_of_range():
+    assert error_for("cnn", CnnParams, epochs=0) == "cnn.epochs must be an integer >= 1, got 0"
+
+
+def test_negative_learning_rate_is_out_of_range():
+    message = error_for("ann", AnnParams, learning_rate=-0.001)
+    assert message.startswith("ann.learning_rate must be a number in [")
+    assert message.endswith("got -0.001")
+
+
+@pytest.mark.parametrize("section, key, value", [
+    ("preprocess", "validation_fraction", 0.9),
+    ("evaluate", "calibration_bins", 1),
+    ("compare", "confidence", 1.0),
+    ("fetch", "timeout_s", 0),
+    ("cnn", "kernel_size", 8),
+])
+def test_values_outside_their_bounds_are_named(section, key, value):
+    assert error_for(section, SECTIONS[section], **{key: value}).startswith(f"{section}.{key} must be")
+
+
+def test_bad_schedule_choice_is_named():
+    message = error_for("cnn", CnnParams, schedule="linear")
+    assert message == "cnn.schedule must be one of 'constant', 'cosine', got 'linear'"
+
+
+@pytest.mark.parametrize("filters, key", [
+    ([32, 0], "cnn.filters[1]"),
+    ([32, "64"], "cnn.filters[1]"),
+    ([True], "cnn.filters[0]"),
+])
+def test_bad_list_item_is_named(filters, key):
+    assert error_for("cnn", CnnParams, filters=filters).startswith(f"{key} must be an integer >= 1")
+
+
+@pytest.mark.parametrize("filters", [[], 32, "32,64"], ids=["empty", "scalar", "string"])
+def test_list_key_needs_a_non_empty_list(filters):
+    assert error_for("cnn", CnnParams, filters=filters).startswith("cnn.filters must be a non-empty list")
+
+
+def test_bad_url_list_item_is_named():
+    assert error_for("fetch", FetchParams, urls=["http://a.example", 3]).startswith("fetch.urls[1] must be a string")
+
+
+def write_params(path, document):
+    path.write_text(yaml.safe_dump(document, sort_keys=False))
+    return path
+
+
+def test_load_params_reads_a_section_from_a_given_file(tmp_path):
+    path = write_params(tmp_path / "params.yaml", {"compare": valid_values(CompareParams) | {"seed": 7}})
+    assert load_params("compare", CompareParams, path) == CompareParams(seed=7)
+
+
+def test_missing_params_file_is_an_error(tmp_path):
+    path = tmp_path / "params.yaml"
+    with pytest.raises(StudyError, match=rf"^{path} not found"):
+        load_params("cnn", CnnParams, path)
+
+
+def test_missing_section_is_named(tmp_path):
+    path = write_params(tmp_path / "params.yaml", {"ann": valid_values(AnnParams)})
+    with pytest.raises(StudyError, match=r"has no section 'cnn'"):
+        load_params("cnn", CnnParams, path)
+
+
+def test_section_that_is_not_a_mapping_is_an_error(tmp_path):
+    path = write_params(tmp_path / "params.yaml", {"cnn": [1, 2]})
+    with pytest.raises(StudyError, match=r"has no section 'cnn'"):
+        load_params("cnn", CnnParams, path)
+
+
+def test_invalid_yaml_is_an_error(tmp_path):
+    path = tmp_path / "params.yaml"
+    path.write_text("cnn: [unclosed\n")
+    with pytest.raises(StudyError, match="is not valid YAML"):
+        load_params("cnn", CnnParams, path)
+
+
+def test_params_file_that_is_not_a_mapping_is_an_error(tmp_path):
+    path = tmp_path / "params.yaml"
+    path.write_text("- cnn\n- ann\n")
+    with pytest.raises(StudyError):
+        load_params("cnn", CnnParams, path)
+
+
+def test_train_stage_with_zero_epochs_exits_2_with_one_line_naming_the_key(tmp_path):
+    document = yaml.safe_load((PROJECT / "params.yaml").read_text())
+    document["cnn"]["epochs"] = 0
+    write_params(tmp_path / "params.yaml", document)
+    # As a user runs it: TensorFlow's log level left alone, so its start-up notices would show up here too.
+    env = {name: value for name, value in os.environ.items() if name != "TF_CPP_MIN_LOG_LEVEL"}
+    result = subprocess.run([sys.executable, str(PROJECT / "stages" / "train_cnn.py")], cwd=tmp_path, env=env,
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("error: cnn.epochs must be an integer >= 1, got 0")
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["params.yaml"]

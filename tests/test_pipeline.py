@@ -1,0 +1,161 @@
+"""End to end: the real dvc CLI on a temporary copy of the project, with a tiny synthetic IDX data set."""
+import gzip
+import hashlib
+import json
+import os
+import shutil
+import struct
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+
+from fmnist.data import CLASS_NAMES, RAW_CHECKSUMS
+
+PROJECT = Path(__file__).resolve().parents[1]
+COPIED = ["dvc.yaml", "params.yaml", "stages", "fmnist", ".dvc/config", ".dvcignore", ".gitignore"]
+TINY = {"fetch": {"timeout_s": 1}, "preprocess": {"validation_fraction": 0.2, "grid_images_per_class": 2},
+        "ann": {"epochs": 1, "batch_size": 32}, "cnn": {"epochs": 1, "batch_size": 32},
+        "evaluate": {"gallery_pairs": 2, "gallery_images_per_pair": 2},
+        "compare": {"bootstrap_resamples": 50}}
+
+
+def synthetic_split(count, seed):
+    """Images whose class shows as a bright horizontal band, so even one epoch learns something."""
+    rng = np.random.default_rng(seed)
+    labels = np.arange(count, dtype=np.uint8) % len(CLASS_NAMES)
+    images = rng.integers(0, 60, size=(count, 28, 28), dtype=np.uint8)
+    for image, label in zip(images, labels):
+        image[2 + 2 * label: 5 + 2 * label] = 250
+    return images, labels
+
+
+def idx_payloads(train_count=300, test_count=100):
+    payloads = {}
+    for prefix, count, seed in (("train", train_count, 1), ("t10k", test_count, 2)):
+        images, labels = synthetic_split(count, seed)
+        payloads[f"{prefix}-images-idx3-ubyte"] = struct.pack(">4I", 2051, count, 28, 28) + images.tobytes()
+        payloads[f"{prefix}-labels-idx1-ubyte"] = struct.pack(">2I", 2049, count) + labels.tobytes()
+    return payloads
+
+
+def edit_params(project, changes):
+    path = project / "params.yaml"
+    params = yaml.safe_load(path.read_text())
+    for section, values in changes.items():
+        params[section].update(values)
+    path.write_text(yaml.safe_dump(params, sort_keys=False))
+
+
+def run(project, env, *args):
+    result = subprocess.run(args, cwd=project, env=env, capture_output=True, text=True)
+    assert result.returncode == 0, f"{' '.join(args)} failed:\n{result.stdout}\n{result.stderr}"
+    return result.stdout
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory):
+    """A committed git+DVC copy of the project whose fetch source is a folder of synthetic .gz files."""
+    root = tmp_path_factory.mktemp("study")
+    project, source = root / "project", root / "source"
+    source.mkdir()
+    for name in COPIED:
+        target = project / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        (shutil.copytree if (PROJECT / name).is_dir() else shutil.copy)(PROJECT / name, target)
+    payloads = idx_payloads()
+    assert set(payloads) == set(RAW_CHECKSUMS)
+    for name, payload in payloads.items():
+        (source / f"{name}.gz").write_bytes(gzip.compress(payload))
+    checksums = root / "checksums.json"
+    checksums.write_text(json.dumps({name: hashlib.sha256(p).hexdigest() for name, p in payloads.items()}))
+    edit_params(project, TINY | {"fetch": {**TINY["fetch"], "source_dir": str(source), "urls": ["http://127.0.0.1:9"]}})
+    env = {**os.environ, "FMNIST_CHECKSUMS_FILE": str(checksums), "PYTHONPATH": str(project),
+           "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+           "GIT_AUTHOR_NAME": "test", "GIT_AUTHOR_EMAIL": "t@example.com",
+           "GIT_COMMITTER_NAME": "test", "GIT_COMMITTER_EMAIL": "t@example.com"}
+    git = ["git", "-c", "commit.gpgsign=false"]
+    run(project, env, "git", "init", "-q")
+    run(project, env, *git, "add", "-A")
+    run(project, env, *git, "commit", "-q", "-m", "project")
+    dvc = [sys.executable, "-m", "dvc"]
+    first = run(project, env, *dvc, "repro")
+    run(project, env, *git, "add", "-A")
+    run(project, env, *git, "commit", "-q", "-m", "baseline run")
+    return {"path": project, "env": env, "dvc": dvc, "first_repro": first}
+
+
+def test_repro_writes_metrics_for_both_models(project):
+    root = project["path"]
+    for model in ("ann", "cnn"):
+        metrics = json.loads((root / f"metrics/{model}.json").read_text())
+        assert 0.0 <= metrics["accuracy"] <= 1.0
+        assert set(metrics["macro"]) == {"precision", "recall", "f1"}
+        assert list(metrics["per_class"]) == list(CLASS_NAMES)
+        assert (root / f"models/{model}.keras").stat().st_size > 0
+    compare = json.loads((root / "metrics/compare.json").read_text())
+    assert set(compare["per_class_f1_gain"]) == set(CLASS_NAMES)
+    assert 0.0 <= compare["mcnemar"]["p_value"] <= 1.0
+
+
+def test_confusion_plot_data_holds_class_names(project):
+    for model in ("ann", "cnn"):
+        records = json.loads((project["path"] / f"plots/{model}/confusion.json").read_text())
+        assert len(records) == 100
+        assert {record["actual"] for record in records} == set(CLASS_NAMES)
+        assert {record["predicted"] for record in records} <= set(CLASS_NAMES)
+
+
+def test_figures_and_report_exist(project):
+    root = project["path"]
+    expected = ["plots/samples.png", "plots/compare/per_class_f1.png", "metrics/compare.md"] + [
+        f"plots/{model}/{name}" for model in ("ann", "cnn")
+        for name in ("confusion.png", "misclassified.png", "reliability.png", "classification_report.csv")]
+    for name in expected:
+        assert (root / name).stat().st_size > 0, name
+    assert not list(root.rglob(".tmp-*")), "a temporary file was left behind"
+
+
+def test_metrics_show_lists_both_models(project):
+    shown = run(project["path"], project["env"], *project["dvc"], "metrics", "show", "--json")
+    metrics = json.loads(shown)
+    files = next(iter(metrics.values()))["data"]
+    assert {"metrics/ann.json", "metrics/cnn.json", "metrics/compare.json"} <= set(files)
+
+
+def test_changing_cnn_epochs_reruns_only_the_cnn_branch(project):
+    root, env, dvc = project["path"], project["env"], project["dvc"]
+    edit_params(root, {"cnn": {"epochs": 2}})
+    status = json.loads(run(root, env, *dvc, "status", "--json"))
+    assert set(status) == {"train_cnn"}, "dvc status lists the stage whose params changed"
+    ann_model = (root / "models/ann.keras").stat().st_mtime_ns
+    output = run(root, env, *dvc, "repro")
+    for stage in ("train_cnn", "evaluate@cnn", "compare"):
+        assert f"Running stage '{stage}'" in output
+    for stage in ("fetch", "preprocess", "train_ann", "evaluate@ann"):
+        assert f"Stage '{stage}' didn't change, skipping" in output
+    assert (root / "models/ann.keras").stat().st_mtime_ns == ann_model
+    diff = json.loads(run(root, env, *dvc, "metrics", "diff", "--json"))
+    assert "metrics/cnn.json" in diff and "metrics/ann.json" not in diff
+    assert "dvclive/cnn/metrics.json" in diff
+
+
+def test_noop_repro_runs_nothing(project):
+    output = run(project["path"], project["env"], *project["dvc"], "repro")
+    assert "Running stage" not in output
+
+
+def test_plots_show_renders_both_confusion_matrices(project):
+    root, env, dvc = project["path"], project["env"], project["dvc"]
+    shown = json.loads(run(root, env, *dvc, "plots", "show", "--json"))["data"]
+    confusion = shown["Confusion matrix, counts (rows actual, columns predicted)"][0]["content"]["data"]["values"]
+    assert {row["filename"] for row in confusion} == {"ann/confusion.json", "cnn/confusion.json"}
+    assert {row["actual"] for row in confusion} == set(CLASS_NAMES)
+    curves = shown["Accuracy per epoch (train and validation)"][0]["content"]["data"]["values"]
+    assert {row["filename"].split("/")[0] for row in curves} == {"ann", "cnn"}
+    run(root, env, *dvc, "plots", "show", "-o", "rendered")
+    html = (root / "rendered/index.html").read_text()
+    assert "ann/confusion.json" in html and "cnn/confusion.json" in html

@@ -1,0 +1,114 @@
+"""fmnist.training: the same seed gives bit-identical weights across processes, and fit logs through dvclive."""
+import csv
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+EPOCHS = 2
+
+# One training run, as a separate process: seeds are process-wide state, so only fresh processes prove determinism.
+TRAIN_SCRIPT = f"""
+import hashlib, sys
+from pathlib import Path
+import numpy as np
+from fmnist.data import CLASS_NAMES
+from fmnist.models import build_cnn
+from fmnist.params import CnnParams
+from fmnist.training import fit, make_deterministic
+
+def synthetic(count, seed):
+    rng = np.random.default_rng(seed)
+    labels = (np.arange(count) % len(CLASS_NAMES)).astype(np.uint8)
+    images = rng.integers(0, 60, size=(count, 28, 28), dtype=np.uint8)
+    for image, label in zip(images, labels):
+        image[2 + 2 * label: 5 + 2 * label] = 250
+    return images, labels
+
+def digest(model):
+    return hashlib.sha256(b"".join(np.ascontiguousarray(w).tobytes() for w in model.get_weights())).hexdigest()
+
+params = CnnParams(filters=(4,), dense_units=16, epochs={EPOCHS}, batch_size=32, flip=True, dropout=0.2, seed=7)
+make_deterministic(params.seed)
+model = build_cnn(params)
+print("INITIAL", digest(model))
+fit(model, params, synthetic(200, 1), synthetic(60, 2), Path(sys.argv[1]))
+print("TRAINED", digest(model))
+"""
+
+
+def outside_any_git_repo(directory):
+    return not any((parent / ".git").exists() for parent in (directory, *directory.parents))
+
+
+@pytest.fixture(scope="module")
+def two_runs(tmp_path_factory):
+    """Start both training processes at once (they are mostly waiting on imports), then collect them."""
+    root = tmp_path_factory.mktemp("training")
+    if not outside_any_git_repo(root):
+        # dvclive initialises a DVC repo at the root of an enclosing git repo and needs a commit there: give it its own.
+        git = ["git", "-c", "user.name=test", "-c", "user.email=test@example.com"]
+        subprocess.run(git + ["init", "-q"], cwd=root, check=True)
+        subprocess.run(git + ["commit", "-q", "--allow-empty", "-m", "empty"], cwd=root, check=True)
+    script = root / "train.py"
+    script.write_text(TRAIN_SCRIPT)
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", DVC_NO_ANALYTICS="1", DO_NOT_TRACK="1", CUDA_VISIBLE_DEVICES="")
+    runs = []
+    for name in ("first", "second"):
+        workdir = root / name
+        workdir.mkdir()
+        process = subprocess.Popen([sys.executable, str(script), "live"], cwd=workdir, env=env,
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        runs.append((workdir, process))
+    results = []
+    for workdir, process in runs:
+        stdout, stderr = process.communicate(timeout=300)
+        assert process.returncode == 0, stderr[-3000:]
+        hashes = dict(line.split() for line in stdout.splitlines() if line.startswith(("INITIAL ", "TRAINED ")))
+        results.append({"dir": workdir / "live", "hashes": hashes})
+    return results
+
+
+def test_same_seed_gives_bit_identical_weights_in_separate_processes(two_runs):
+    first, second = (run["hashes"] for run in two_runs)
+    assert set(first) == {"INITIAL", "TRAINED"}
+    assert first["INITIAL"] == second["INITIAL"]
+    assert first["TRAINED"] == second["TRAINED"]
+
+
+def test_fit_changes_the_weights(two_runs):
+    hashes = two_runs[0]["hashes"]
+    assert hashes["TRAINED"] != hashes["INITIAL"]
+
+
+def read_tsv(path):
+    with open(path, newline="") as stream:
+        return list(csv.DictReader(stream, delimiter="\t"))
+
+
+@pytest.mark.parametrize("split", ["train", "eval"])
+def test_fit_logs_one_row_per_epoch(two_runs, split):
+    live = two_runs[0]["dir"]
+    for metric in ("accuracy", "loss"):
+        rows = read_tsv(live / "plots" / "metrics" / split / f"{metric}.tsv")
+        assert [int(row["step"]) for row in rows] == list(range(EPOCHS))
+        assert all(0 <= float(row[metric]) for row in rows)
+    assert all(0 <= float(row["accuracy"]) <= 1 for row in read_tsv(live / "plots" / "metrics" / split / "accuracy.tsv"))
+
+
+def test_fit_writes_the_final_metrics(two_runs):
+    live = two_runs[0]["dir"]
+    metrics = json.loads((live / "metrics.json").read_text())
+    assert metrics["step"] == EPOCHS - 1
+    for split in ("train", "eval"):
+        assert set(metrics[split]) >= {"accuracy", "loss"}
+        last = read_tsv(live / "plots" / "metrics" / split / "accuracy.tsv")[-1]
+        assert metrics[split]["accuracy"] == pytest.approx(float(last["accuracy"]))
+
+
+def test_both_runs_log_the_same_metrics(two_runs):
+    first, second = (json.loads((run["dir"] / "metrics.json").read_text()) for run in two_runs)
+    assert first == second
