@@ -45,10 +45,9 @@ def build_ann(params):
 def build_cnn(params):
     """[Conv (BatchNorm) ReLU] x convs_per_block, MaxPool, per block -> Flatten -> Dense -> softmax."""
     inputs, x = image_inputs(params)
-    padding = "same" if params.convs_per_block > 1 else "valid"
     for filters in params.filters:
         for _ in range(params.convs_per_block):
-            x = layers.Conv2D(filters, params.kernel_size, padding=padding, use_bias=not params.batch_norm)(x)
+            x = layers.Conv2D(filters, params.kernel_size, padding=params.padding, use_bias=not params.batch_norm)(x)
             if params.batch_norm:
                 x = layers.BatchNormalization()(x)
             x = layers.ReLU()(x)

@@ -10,76 +10,77 @@ from fmnist.errors import StudyError
 PARAMS_FILE = Path("params.yaml")
 
 
-def knob(default, *, low=None, high=None, choices=None):
-    """A dataclass field whose value must lie in [low, high] (numbers, list items) or in choices."""
-    return dataclasses.field(default=default, metadata={"low": low, "high": high, "choices": choices})
+def knob(*, low=None, high=None, choices=None):
+    """A dataclass field whose value must lie in [low, high] (numbers, list items) or in choices.
+
+    No defaults: params.yaml is the single source of every value.
+    """
+    return dataclasses.field(metadata={"low": low, "high": high, "choices": choices})
 
 
 @dataclasses.dataclass(frozen=True)
 class FetchParams:
-    source_dir: str = knob("/usr/share/datasets/fashion-mnist")
-    urls: tuple[str, ...] = knob((
-        "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com",
-        "https://storage.googleapis.com/tensorflow/tf-keras-datasets",
-    ))
-    timeout_s: float = knob(60.0, low=1)
+    source_dir: str = knob()
+    urls: tuple[str, ...] = knob()
+    timeout_s: float = knob(low=1)
 
 
 @dataclasses.dataclass(frozen=True)
 class PreprocessParams:
-    validation_fraction: float = knob(0.1, low=0.01, high=0.5)
-    seed: int = knob(42, low=0)
-    grid_images_per_class: int = knob(8, low=1, high=20)
+    validation_fraction: float = knob(low=0.01, high=0.5)
+    seed: int = knob(low=0)
+    grid_images_per_class: int = knob(low=1, high=20)
 
 
 @dataclasses.dataclass(frozen=True)
 class TrainingParams:
     """Knobs shared by both models' training; each model section adds its architecture."""
 
-    epochs: int = knob(10, low=1)
-    batch_size: int = knob(32, low=1)
-    learning_rate: float = knob(0.001, low=1e-6, high=1.0)
-    schedule: str = knob("constant", choices=("constant", "cosine"))
-    weight_decay: float = knob(0.0, low=0.0, high=1.0)
-    label_smoothing: float = knob(0.0, low=0.0, high=0.5)
-    early_stopping_patience: int = knob(0, low=0)
-    flip: bool = knob(False)
-    translate: float = knob(0.0, low=0.0, high=0.5)
-    erase: float = knob(0.0, low=0.0, high=1.0)
-    test_time_flip: bool = knob(False)
-    seed: int = knob(42, low=0)
+    epochs: int = knob(low=1)
+    batch_size: int = knob(low=1)
+    learning_rate: float = knob(low=1e-6, high=1.0)
+    schedule: str = knob(choices=("constant", "cosine"))
+    weight_decay: float = knob(low=0.0, high=1.0)
+    label_smoothing: float = knob(low=0.0, high=0.5)
+    early_stopping_patience: int = knob(low=0)
+    flip: bool = knob()
+    translate: float = knob(low=0.0, high=0.5)
+    erase: float = knob(low=0.0, high=1.0)
+    test_time_flip: bool = knob()
+    seed: int = knob(low=0)
 
 
 @dataclasses.dataclass(frozen=True)
 class AnnParams(TrainingParams):
-    hidden_units: tuple[int, ...] = knob((128,), low=1)
-    dropout: float = knob(0.0, low=0.0, high=0.9)
+    hidden_units: tuple[int, ...] = knob(low=1)
+    dropout: float = knob(low=0.0, high=0.9)
 
 
 @dataclasses.dataclass(frozen=True)
 class CnnParams(TrainingParams):
-    filters: tuple[int, ...] = knob((32, 64), low=1)
-    convs_per_block: int = knob(1, low=1, high=4)
-    kernel_size: int = knob(3, low=1, high=7)
-    batch_norm: bool = knob(False)
-    dense_units: int = knob(128, low=0)
-    dropout: float = knob(0.0, low=0.0, high=0.9)
+    filters: tuple[int, ...] = knob(low=1)
+    convs_per_block: int = knob(low=1, high=4)
+    kernel_size: int = knob(low=1, high=7)
+    padding: str = knob(choices=("valid", "same"))
+    batch_norm: bool = knob()
+    dense_units: int = knob(low=0)
+    dropout: float = knob(low=0.0, high=0.9)
 
 
 @dataclasses.dataclass(frozen=True)
 class EvaluateParams:
-    batch_size: int = knob(512, low=1)
-    calibration_bins: int = knob(15, low=2, high=100)
-    gallery_pairs: int = knob(4, low=1, high=10)
-    gallery_images_per_pair: int = knob(6, low=1, high=12)
+    batch_size: int = knob(low=1)
+    calibration_bins: int = knob(low=2, high=100)
+    gallery_pairs: int = knob(low=1, high=10)
+    gallery_images_per_pair: int = knob(low=1, high=12)
 
 
 @dataclasses.dataclass(frozen=True)
 class CompareParams:
-    bootstrap_resamples: int = knob(1000, low=10)
-    confidence: float = knob(0.95, low=0.5, high=0.999)
-    significance_level: float = knob(0.05, low=1e-6, high=0.5)
-    seed: int = knob(42, low=0)
+    bootstrap_resamples: int = knob(low=10)
+    confidence: float = knob(low=0.5, high=0.999)
+    significance_level: float = knob(low=1e-6, high=0.5)
+    seed: int = knob(low=0)
 
 
 def load_params(section, cls, path=PARAMS_FILE):
@@ -90,7 +91,7 @@ def load_params(section, cls, path=PARAMS_FILE):
         raise StudyError(f"{path} not found: run the stage from the project root") from None
     except yaml.YAMLError as error:
         raise StudyError(f"{path} is not valid YAML: {str(error).splitlines()[0]}") from None
-    if not isinstance(document.get(section), dict):
+    if not isinstance(document, dict) or not isinstance(document.get(section), dict):
         raise StudyError(f"{path} has no section '{section}': add it (see README for the keys)")
     return parse_section(section, document[section], cls)
 

@@ -19,7 +19,7 @@ def make_deterministic(seed):
 
 def image_dataset(images, labels, batch_size, shuffle_seed=None):
     """uint8 arrays -> batches of (float images, one-hot labels); shuffled each epoch when seeded."""
-    dataset = tf.data.Dataset.from_tensor_slices((images, labels)).cache()
+    dataset = tf.data.Dataset.from_tensor_slices((images, labels))
     if shuffle_seed is not None:
         dataset = dataset.shuffle(len(labels), seed=shuffle_seed, reshuffle_each_iteration=True)
     dataset = dataset.batch(batch_size).map(

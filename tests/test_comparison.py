@@ -5,13 +5,13 @@ import re
 import numpy as np
 import pytest
 
+from conftest import project_params
 from fmnist.comparison import compare_models, comparison_report, per_class_f1_records, percent
 from fmnist.data import CLASS_NAMES
 from fmnist.evaluation import classification_metrics
 from fmnist.params import CompareParams
 from fmnist.statistics import mcnemar_exact
 
-PARAMS = CompareParams(bootstrap_resamples=200)
 HEADLINES = ("ann_accuracy", "cnn_accuracy", "ann_macro_f1", "cnn_macro_f1", "accuracy_gain", "macro_f1_gain")
 FIGURES = {"Per-class F1, ANN vs CNN": "../plots/compare/per_class_f1.png", "ANN confusion": "../plots/ann/confusion.png"}
 
@@ -29,24 +29,31 @@ def metrics_of(labels, predicted):
     return classification_metrics(labels, probabilities, calibration_bins=10)
 
 
-def comparison_case(labels, ann_predicted, cnn_predicted):
+@pytest.fixture(scope="module")
+def compare_params():
+    """The repo's compare section, with the values the verdicts below depend on pinned."""
+    return project_params("compare", CompareParams, bootstrap_resamples=200, confidence=0.95,
+                          significance_level=0.05)
+
+
+def comparison_case(params, labels, ann_predicted, cnn_predicted):
     ann_metrics, cnn_metrics = metrics_of(labels, ann_predicted), metrics_of(labels, cnn_predicted)
-    summary = compare_models(labels, ann_predicted, cnn_predicted, ann_metrics, cnn_metrics, PARAMS)
+    summary = compare_models(labels, ann_predicted, cnn_predicted, ann_metrics, cnn_metrics, params)
     return {"labels": labels, "ann": ann_predicted, "cnn": cnn_predicted,
             "ann_metrics": ann_metrics, "cnn_metrics": cnn_metrics, "summary": summary}
 
 
 @pytest.fixture(scope="module")
-def clear_win():
+def clear_win(compare_params):
     """400 images: the CNN is right on about 85%, the ANN on about 65%."""
     rng = np.random.default_rng(11)
     labels = np.arange(400) % len(CLASS_NAMES)
-    return comparison_case(labels, predictions_with_accuracy(labels, 0.65, rng),
+    return comparison_case(compare_params, labels, predictions_with_accuracy(labels, 0.65, rng),
                            predictions_with_accuracy(labels, 0.85, rng))
 
 
 @pytest.fixture(scope="module")
-def tie():
+def tie(compare_params):
     """The two models differ on only 11 images, 5 one way and 6 the other."""
     rng = np.random.default_rng(12)
     labels = np.arange(300) % len(CLASS_NAMES)
@@ -55,7 +62,7 @@ def tie():
     right, wrong = np.flatnonzero(ann == labels), np.flatnonzero(ann != labels)
     cnn[right[:5]] = (labels[right[:5]] + 1) % len(CLASS_NAMES)
     cnn[wrong[:6]] = labels[wrong[:6]]
-    return comparison_case(labels, ann, cnn)
+    return comparison_case(compare_params, labels, ann, cnn)
 
 
 @pytest.fixture(scope="module", params=["clear_win", "tie"])
@@ -63,15 +70,15 @@ def case(request):
     return request.getfixturevalue(request.param)
 
 
-def test_summary_keys_and_json(clear_win):
+def test_summary_keys_and_json(clear_win, compare_params):
     summary = clear_win["summary"]
     assert set(summary) == {"confidence", "significance_level", *HEADLINES, "mcnemar", "per_class_f1_gain"}
     for key in HEADLINES:
         assert set(summary[key]) == {"value", "ci_low", "ci_high"}, key
     assert set(summary["mcnemar"]) == {"ann_only_correct", "cnn_only_correct", "statistic", "p_value", "significant"}
     assert list(summary["per_class_f1_gain"]) == list(CLASS_NAMES)
-    assert summary["confidence"] == PARAMS.confidence
-    assert summary["significance_level"] == PARAMS.significance_level
+    assert summary["confidence"] == compare_params.confidence
+    assert summary["significance_level"] == compare_params.significance_level
     assert json.loads(json.dumps(summary)) == summary
 
 
@@ -98,13 +105,13 @@ def test_intervals_contain_the_point_estimates(case):
         assert entry["ci_low"] <= entry["value"] <= entry["ci_high"], key
 
 
-def test_mcnemar_counts_and_significance(case):
+def test_mcnemar_counts_and_significance(case, compare_params):
     ann_right, cnn_right = case["ann"] == case["labels"], case["cnn"] == case["labels"]
     test = case["summary"]["mcnemar"]
     assert test["ann_only_correct"] == int(np.sum(ann_right & ~cnn_right))
     assert test["cnn_only_correct"] == int(np.sum(cnn_right & ~ann_right))
     assert test["p_value"] == pytest.approx(mcnemar_exact(ann_right, cnn_right)["p_value"], abs=1e-6)
-    assert test["significant"] == int(test["p_value"] < PARAMS.significance_level)
+    assert test["significant"] == int(test["p_value"] < compare_params.significance_level)
 
 
 def test_clear_win_is_significant_and_tie_is_not(clear_win, tie):

@@ -3,11 +3,14 @@ import dataclasses
 import os
 import subprocess
 import sys
+import typing
 from pathlib import Path
+
 
 import pytest
 import yaml
 
+from conftest import project_params, project_section
 from fmnist.errors import StudyError
 from fmnist.params import (AnnParams, CnnParams, CompareParams, EvaluateParams, FetchParams, PreprocessParams,
                            load_params, parse_section)
@@ -17,41 +20,55 @@ SECTIONS = {"fetch": FetchParams, "preprocess": PreprocessParams, "ann": AnnPara
             "evaluate": EvaluateParams, "compare": CompareParams}
 
 
-def valid_values(cls):
-    """A section as YAML would give it: the dataclass defaults, tuples as lists."""
-    return {name: list(value) if isinstance(value, tuple) else value
-            for name, value in dataclasses.asdict(cls()).items()}
+def valid_values(section):
+    """A valid section as YAML gives it: the repo's params.yaml (a fresh copy to edit)."""
+    return project_section(section)
 
 
 def error_for(section, cls, **changes):
-    values = valid_values(cls) | changes
+    values = valid_values(section) | changes
     with pytest.raises(StudyError) as caught:
         parse_section(section, values, cls)
     return str(caught.value)
 
 
+def has_declared_type(value, kind):
+    if typing.get_origin(kind) is tuple:
+        return isinstance(value, tuple) and all(has_declared_type(item, typing.get_args(kind)[0]) for item in value)
+    return isinstance(value, kind) and (kind is bool or not isinstance(value, bool))
+
+
 @pytest.mark.parametrize("section", SECTIONS)
-def test_repo_params_file_loads_every_section(section):
+def test_repo_params_file_loads_every_section_with_its_values(section):
     params = load_params(section, SECTIONS[section], PROJECT / "params.yaml")
     assert isinstance(params, SECTIONS[section])
     for field in dataclasses.fields(params):
-        value = getattr(params, field.name)
-        assert isinstance(value, tuple if isinstance(field.default, tuple) else type(field.default)), field.name
+        assert has_declared_type(getattr(params, field.name), field.type), field.name
+    as_yaml = {name: list(value) if isinstance(value, tuple) else value
+               for name, value in dataclasses.asdict(params).items()}
+    assert as_yaml == valid_values(section)
 
 
-@pytest.mark.parametrize("section", SECTIONS)
-def test_code_defaults_mirror_the_repo_params_file(section):
-    assert load_params(section, SECTIONS[section], PROJECT / "params.yaml") == SECTIONS[section]()
+@pytest.mark.parametrize("section, key", [(section, field.name) for section, cls in SECTIONS.items()
+                                          for field in dataclasses.fields(cls)])
+def test_every_missing_key_is_named(section, key):
+    """No key has a fallback in code: a section without any one of them is an error naming it."""
+    values = valid_values(section)
+    del values[key]
+    with pytest.raises(StudyError, match=rf"^{section}\.{key} is missing"):
+        parse_section(section, values, SECTIONS[section])
 
 
-@pytest.mark.parametrize("section", SECTIONS)
-def test_defaults_round_trip_through_parse_section(section):
-    cls = SECTIONS[section]
-    assert parse_section(section, valid_values(cls), cls) == cls()
+def test_overrides_are_validated_like_the_file():
+    assert project_params("cnn", CnnParams, padding="same", filters=(8,)).filters == (8,)
+    with pytest.raises(StudyError, match=r"^cnn\.padding must be one of"):
+        project_params("cnn", CnnParams, padding="full")
+    with pytest.raises(TypeError):
+        project_params("cnn", CnnParams, filterz=(8,))
 
 
 def test_lists_become_tuples_and_integers_become_floats_for_float_keys():
-    params = parse_section("cnn", valid_values(CnnParams) | {"filters": [8, 16, 32], "learning_rate": 1}, CnnParams)
+    params = parse_section("cnn", valid_values("cnn") | {"filters": [8, 16, 32], "learning_rate": 1}, CnnParams)
     assert params.filters == (8, 16, 32)
     assert params.learning_rate == 1.0 and isinstance(params.learning_rate, float)
 
@@ -59,18 +76,8 @@ def test_lists_become_tuples_and_integers_become_floats_for_float_keys():
 @pytest.mark.parametrize("section", SECTIONS)
 def test_unknown_key_is_named(section):
     cls = SECTIONS[section]
-    values = valid_values(cls) | {"epochz": 3}
+    values = valid_values(section) | {"epochz": 3}
     with pytest.raises(StudyError, match=rf"^{section}\.epochz is not a known key"):
-        parse_section(section, values, cls)
-
-
-@pytest.mark.parametrize("section", SECTIONS)
-def test_missing_key_is_named(section):
-    cls = SECTIONS[section]
-    values = valid_values(cls)
-    dropped = dataclasses.fields(cls)[-1].name
-    del values[dropped]
-    with pytest.raises(StudyError, match=rf"^{section}\.{dropped} is missing"):
         parse_section(section, values, cls)
 
 
@@ -117,6 +124,10 @@ def test_bad_schedule_choice_is_named():
     assert message == "cnn.schedule must be one of 'constant', 'cosine', got 'linear'"
 
 
+def test_bad_padding_choice_is_named():
+    assert error_for("cnn", CnnParams, padding="full") == "cnn.padding must be one of 'valid', 'same', got 'full'"
+
+
 @pytest.mark.parametrize("filters, key", [
     ([32, 0], "cnn.filters[1]"),
     ([32, "64"], "cnn.filters[1]"),
@@ -141,8 +152,9 @@ def write_params(path, document):
 
 
 def test_load_params_reads_a_section_from_a_given_file(tmp_path):
-    path = write_params(tmp_path / "params.yaml", {"compare": valid_values(CompareParams) | {"seed": 7}})
-    assert load_params("compare", CompareParams, path) == CompareParams(seed=7)
+    seed = valid_values("compare")["seed"] + 1  # differs from the repo's file, so only the given file can supply it
+    path = write_params(tmp_path / "params.yaml", {"compare": valid_values("compare") | {"seed": seed}})
+    assert load_params("compare", CompareParams, path) == project_params("compare", CompareParams, seed=seed)
 
 
 def test_missing_params_file_is_an_error(tmp_path):
@@ -152,7 +164,7 @@ def test_missing_params_file_is_an_error(tmp_path):
 
 
 def test_missing_section_is_named(tmp_path):
-    path = write_params(tmp_path / "params.yaml", {"ann": valid_values(AnnParams)})
+    path = write_params(tmp_path / "params.yaml", {"ann": valid_values("ann")})
     with pytest.raises(StudyError, match=r"has no section 'cnn'"):
         load_params("cnn", CnnParams, path)
 

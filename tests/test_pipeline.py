@@ -16,7 +16,7 @@ import yaml
 from fmnist.data import CLASS_NAMES, RAW_CHECKSUMS
 
 PROJECT = Path(__file__).resolve().parents[1]
-COPIED = ["dvc.yaml", "params.yaml", "stages", "fmnist", ".dvc/config", ".dvcignore", ".gitignore"]
+COPIED = ["dvc.yaml", "params.yaml", "stages", "fmnist", ".dvc/config", ".dvc/offline-plots.html", ".dvcignore", ".gitignore"]
 TINY = {"fetch": {"timeout_s": 1}, "preprocess": {"validation_fraction": 0.2, "grid_images_per_class": 2},
         "ann": {"epochs": 1, "batch_size": 32}, "cnn": {"epochs": 1, "batch_size": 32},
         "evaluate": {"gallery_pairs": 2, "gallery_images_per_pair": 2},
@@ -151,11 +151,13 @@ def test_noop_repro_runs_nothing(project):
 def test_plots_show_renders_both_confusion_matrices(project):
     root, env, dvc = project["path"], project["env"], project["dvc"]
     shown = json.loads(run(root, env, *dvc, "plots", "show", "--json"))["data"]
-    confusion = shown["Confusion matrix, counts (rows actual, columns predicted)"][0]["content"]["data"]["values"]
-    assert {row["filename"] for row in confusion} == {"ann/confusion.json", "cnn/confusion.json"}
-    assert {row["actual"] for row in confusion} == set(CLASS_NAMES)
+    for model in ("ANN", "CNN"):
+        for kind in ("counts", "share of each actual class"):
+            confusion = shown[f"{model} confusion matrix, {kind}"][0]["content"]["data"]["values"]
+            assert {row["actual"] for row in confusion} == set(CLASS_NAMES)
     curves = shown["Accuracy per epoch (train and validation)"][0]["content"]["data"]["values"]
     assert {row["filename"].split("/")[0] for row in curves} == {"ann", "cnn"}
     run(root, env, *dvc, "plots", "show", "-o", "rendered")
     html = (root / "rendered/index.html").read_text()
-    assert "ann/confusion.json" in html and "cnn/confusion.json" in html
+    assert "ANN confusion matrix, counts" in html and "CNN confusion matrix, counts" in html
+    assert "cdn.jsdelivr" not in html, "the page must render offline: the vega libraries are inlined"

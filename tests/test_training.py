@@ -8,10 +8,14 @@ from pathlib import Path
 
 import pytest
 
+from conftest import project_params
+from fmnist.params import CnnParams
+
 EPOCHS = 2
 
 # One training run, as a separate process: seeds are process-wide state, so only fresh processes prove determinism.
-TRAIN_SCRIPT = f"""
+# {params!r} becomes the CnnParams(...) expression that training_params() returns.
+TRAIN_SCRIPT = """
 import hashlib, sys
 from pathlib import Path
 import numpy as np
@@ -31,13 +35,20 @@ def synthetic(count, seed):
 def digest(model):
     return hashlib.sha256(b"".join(np.ascontiguousarray(w).tobytes() for w in model.get_weights())).hexdigest()
 
-params = CnnParams(filters=(4,), dense_units=16, epochs={EPOCHS}, batch_size=32, flip=True, dropout=0.2, seed=7)
+params = {params!r}
 make_deterministic(params.seed)
 model = build_cnn(params)
 print("INITIAL", digest(model))
 fit(model, params, synthetic(200, 1), synthetic(60, 2), Path(sys.argv[1]))
 print("TRAINED", digest(model))
 """
+
+
+def training_params():
+    """The repo's cnn section with a tiny network, the epoch count the checks below expect, and random layers on."""
+    return project_params("cnn", CnnParams, filters=(4,), convs_per_block=1, kernel_size=3, padding="valid",
+                          dense_units=16, epochs=EPOCHS, early_stopping_patience=0, batch_size=32, flip=True,
+                          dropout=0.2, seed=7)
 
 
 def outside_any_git_repo(directory):
@@ -54,7 +65,7 @@ def two_runs(tmp_path_factory):
         subprocess.run(git + ["init", "-q"], cwd=root, check=True)
         subprocess.run(git + ["commit", "-q", "--allow-empty", "-m", "empty"], cwd=root, check=True)
     script = root / "train.py"
-    script.write_text(TRAIN_SCRIPT)
+    script.write_text(TRAIN_SCRIPT.format(params=training_params()))
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", DVC_NO_ANALYTICS="1", DO_NOT_TRACK="1", CUDA_VISIBLE_DEVICES="")
     runs = []
     for name in ("first", "second"):

@@ -1,0 +1,30 @@
+"""Shared test helpers: the repo's real params.yaml, one section at a time, with per-test overrides.
+
+The params dataclasses have no defaults (params.yaml is the single source of every value), and the file's
+values get tuned, so a test passes as overrides every value its assertions depend on.
+Test modules import these with `from conftest import ...` (tests/ is on sys.path, as for idx_builders).
+"""
+import dataclasses
+from pathlib import Path
+
+import yaml
+
+from fmnist.params import load_params, parse_section
+
+PROJECT_PARAMS_FILE = Path(__file__).resolve().parents[1] / "params.yaml"
+
+
+def project_section(section):
+    """Section `section` of the repo's params.yaml as YAML gives it: a fresh dict, lists as lists."""
+    return yaml.safe_load(PROJECT_PARAMS_FILE.read_text(encoding="utf-8"))[section]
+
+
+def project_params(section, cls, **overrides):
+    """Section `section` of the repo's params.yaml as `cls`, with `overrides` in place of the file's values.
+
+    Overrides pass the same validation as the file, so a test cannot build params the stages would reject.
+    """
+    params = dataclasses.replace(load_params(section, cls, PROJECT_PARAMS_FILE), **overrides)
+    as_yaml = {name: list(value) if isinstance(value, tuple) else value
+               for name, value in dataclasses.asdict(params).items()}
+    return parse_section(section, as_yaml, cls)
