@@ -44,6 +44,11 @@ def per_class_f1_records(ann_metrics, cnn_metrics):
             for name in CLASS_NAMES]
 
 
+def class_f1_records(metrics):
+    """DVC plot data for one model: one {class, f1} record per class."""
+    return [{"class": name, "f1": metrics["per_class"][name]["f1"]} for name in CLASS_NAMES]
+
+
 def percent(value):
     return f"{100 * value:.2f}%"
 

@@ -5,11 +5,14 @@ import os
 import numpy as np
 
 from fmnist.atomic import save_figure, write_json, write_text
-from fmnist.comparison import compare_models, comparison_report, per_class_f1_records
+from fmnist.comparison import class_f1_records, compare_models, comparison_report, per_class_f1_records
 from fmnist.errors import StudyError, run_stage
 from fmnist.figures import per_class_f1_bars
 from fmnist.params import CompareParams, load_params
-from fmnist.paths import COMPARE_METRICS, COMPARE_PLOTS, COMPARE_REPORT, evaluation_plots_dir, metrics_file, predictions_file
+from fmnist.paths import (COMPARE_METRICS, COMPARE_PLOTS, COMPARE_REPORT, evaluation_plots_dir, metrics_file,
+                          predictions_file)
+
+MODELS = ("ann", "cnn")
 
 
 def load_predictions(model):
@@ -17,24 +20,28 @@ def load_predictions(model):
         return arrays["labels"], arrays["probabilities"].argmax(axis=1)
 
 
-def main():
-    params = load_params("compare", CompareParams)
-    (labels, ann_predicted), (cnn_labels, cnn_predicted) = load_predictions("ann"), load_predictions("cnn")
-    if not np.array_equal(labels, cnn_labels):
-        raise StudyError("the two models were evaluated on different test sets: run `dvc repro` to re-evaluate both")
-    ann_metrics, cnn_metrics = (json.loads(metrics_file(model).read_text()) for model in ("ann", "cnn"))
-    summary = compare_models(labels, ann_predicted, cnn_predicted, ann_metrics, cnn_metrics, params)
-    write_json(COMPARE_METRICS, summary)
-    write_json(COMPARE_PLOTS / "per_class_f1.json", per_class_f1_records(ann_metrics, cnn_metrics))
-    f1_by_model = {model: {name: scores["f1"] for name, scores in metrics["per_class"].items()}
-                   for model, metrics in (("ann", ann_metrics), ("cnn", cnn_metrics))}
-    save_figure(per_class_f1_bars(f1_by_model), COMPARE_PLOTS / "per_class_f1.png")
+def report_links():
+    """Titles and paths, relative to the report, of the figures the report points to."""
     figures = {"Per-class F1, ANN vs CNN": COMPARE_PLOTS / "per_class_f1.png"}
-    for model in ("ann", "cnn"):
+    for model in MODELS:
         for kind in ("confusion", "misclassified", "reliability"):
             figures[f"{model.upper()} {kind}"] = evaluation_plots_dir(model) / f"{kind}.png"
-    links = {title: os.path.relpath(path, COMPARE_REPORT.parent) for title, path in figures.items()}
-    write_text(COMPARE_REPORT, comparison_report(summary, links))
+    return {title: os.path.relpath(path, COMPARE_REPORT.parent) for title, path in figures.items()}
+
+
+def main():
+    params = load_params("compare", CompareParams)
+    (labels, ann_predicted), (cnn_labels, cnn_predicted) = (load_predictions(model) for model in MODELS)
+    if not np.array_equal(labels, cnn_labels):
+        raise StudyError("the two models were evaluated on different test sets: run `dvc repro` to re-evaluate both")
+    metrics = {model: json.loads(metrics_file(model).read_text()) for model in MODELS}
+    summary = compare_models(labels, ann_predicted, cnn_predicted, metrics["ann"], metrics["cnn"], params)
+    write_json(COMPARE_METRICS, summary)
+    write_json(COMPARE_PLOTS / "per_class_f1.json", per_class_f1_records(metrics["ann"], metrics["cnn"]))
+    for model in MODELS:
+        write_json(COMPARE_PLOTS / "f1" / f"{model}.json", class_f1_records(metrics[model]))
+    save_figure(per_class_f1_bars(metrics), COMPARE_PLOTS / "per_class_f1.png")
+    write_text(COMPARE_REPORT, comparison_report(summary, report_links()))
     print(f"compare: accuracy gain {summary['accuracy_gain']['value']:+.4f}, "
           f"McNemar p = {summary['mcnemar']['p_value']:.3g}")
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from conftest import project_params
-from fmnist.comparison import compare_models, comparison_report, per_class_f1_records, percent
+from fmnist.comparison import class_f1_records, compare_models, comparison_report, per_class_f1_records, percent
 from fmnist.data import CLASS_NAMES
 from fmnist.evaluation import classification_metrics
 from fmnist.params import CompareParams
@@ -126,6 +126,13 @@ def test_per_class_f1_records(clear_win):
     assert [record["class"] for record in records] == list(CLASS_NAMES)
     for record in records:
         assert record["f1_gain"] == pytest.approx(record["cnn_f1"] - record["ann_f1"], abs=1e-6)
+
+
+def test_class_f1_records_follow_the_metrics(clear_win):
+    records = class_f1_records(clear_win["cnn_metrics"])
+    assert [record["class"] for record in records] == list(CLASS_NAMES)
+    assert [record["f1"] for record in records] == [
+        clear_win["cnn_metrics"]["per_class"][name]["f1"] for name in CLASS_NAMES]
 
 
 # The report: every number in it is read back and checked against the summary.

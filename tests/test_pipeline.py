@@ -111,7 +111,8 @@ def test_confusion_plot_data_holds_class_names(project):
 
 def test_figures_and_report_exist(project):
     root = project["path"]
-    expected = ["plots/samples.png", "plots/compare/per_class_f1.png", "metrics/compare.md"] + [
+    expected = ["plots/samples.png", "plots/compare/per_class_f1.png", "plots/compare/per_class_f1.json",
+                "plots/compare/f1/ann.json", "plots/compare/f1/cnn.json", "metrics/compare.md"] + [
         f"plots/{model}/{name}" for model in ("ann", "cnn")
         for name in ("confusion.png", "misclassified.png", "reliability.png", "classification_report.csv")]
     for name in expected:
@@ -155,8 +156,14 @@ def test_plots_show_renders_both_confusion_matrices(project):
         for kind in ("counts", "share of each actual class"):
             confusion = shown[f"{model} confusion matrix, {kind}"][0]["content"]["data"]["values"]
             assert {row["actual"] for row in confusion} == set(CLASS_NAMES)
+    f1_bars = shown["Per-class F1 on the test set, ANN and CNN"][0]["content"]["data"]["values"]
+    assert {row["filename"] for row in f1_bars} == {"ann.json", "cnn.json"}
     curves = shown["Accuracy per epoch (train and validation)"][0]["content"]["data"]["values"]
     assert {row["filename"].split("/")[0] for row in curves} == {"ann", "cnn"}
+    images = ["plots/samples.png", "plots/compare/per_class_f1.png"] + [
+        f"plots/{model}/{kind}.png" for model in ("ann", "cnn") for kind in ("confusion", "misclassified", "reliability")]
+    for image in images:
+        assert shown[image][0]["type"] == "image", image
     run(root, env, *dvc, "plots", "show", "-o", "rendered")
     html = (root / "rendered/index.html").read_text()
     assert "ANN confusion matrix, counts" in html and "CNN confusion matrix, counts" in html
