@@ -168,3 +168,17 @@ def test_plots_show_renders_both_confusion_matrices(project):
     html = (root / "rendered/index.html").read_text()
     assert "ANN confusion matrix, counts" in html and "CNN confusion matrix, counts" in html
     assert "cdn.jsdelivr" not in html, "the page must render offline: the vega libraries are inlined"
+
+
+def test_experiment_run_and_show(project):
+    root, env, dvc = project["path"], project["env"], project["dvc"]
+    run(root, env, *dvc, "exp", "run", "-n", "dense-32-cnn", "-S", "cnn.dense_units=32")
+    shown = json.loads(run(root, env, *dvc, "exp", "show", "--json"))
+    experiments = [exp for baseline in shown for exp in (baseline.get("experiments") or [])]
+    names = {exp.get("name") for exp in experiments}
+    assert "dense-32-cnn" in names
+    experiment = next(exp for exp in experiments if exp.get("name") == "dense-32-cnn")
+    data = experiment["revs"][0]["data"]
+    assert data["params"]["params.yaml"]["data"]["cnn"]["dense_units"] == 32
+    assert "accuracy" in data["metrics"]["metrics/cnn.json"]["data"]
+    assert "eval" in data["metrics"]["dvclive/cnn/metrics.json"]["data"]
