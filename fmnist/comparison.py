@@ -53,6 +53,11 @@ def percent(value):
     return f"{100 * value:.2f}%"
 
 
+def confidence_label(confidence):
+    """0.95 -> '95%'."""
+    return f"{100 * confidence:g}%"
+
+
 def comparison_report(summary, figures):
     """Markdown that states, from summary alone, who wins, by how much, where, and whether it is significant."""
     level, confidence = summary["significance_level"], summary["confidence"]
@@ -65,13 +70,13 @@ def comparison_report(summary, figures):
         "# ANN vs CNN on the Fashion-MNIST test set",
         "",
         f"The {winner} is more accurate than the {loser} by {percent(abs(gain))} "
-        f"({percent(confidence)} bootstrap interval of the CNN minus ANN gain: "
+        f"({confidence_label(confidence)} bootstrap interval of the CNN minus ANN gain: "
         f"{percent(summary['accuracy_gain']['ci_low'])} to {percent(summary['accuracy_gain']['ci_high'])}). "
         f"The difference {verdict} significant at the {level} level "
         f"(exact McNemar test, p = {test['p_value']:.3g}: {test['cnn_only_correct']} images only the CNN got right, "
         f"{test['ann_only_correct']} only the ANN).",
         "",
-        f"| metric | ANN | CNN | gain (CNN - ANN) | {percent(confidence)} interval of the gain |",
+        f"| metric | ANN | CNN | gain (CNN - ANN) | {confidence_label(confidence)} interval of the gain |",
         "|---|---|---|---|---|",
     ]
     for metric, label in (("accuracy", "accuracy"), ("macro_f1", "macro F1")):

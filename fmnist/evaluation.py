@@ -33,11 +33,12 @@ def classification_metrics(labels, probabilities, calibration_bins):
 
 
 def rounded(value, digits=6):
+    """Floats to `digits` significant digits (so a p-value of 1e-33 stays 1e-33), recursively through dicts."""
     if isinstance(value, dict):
         return {key: rounded(item, digits) for key, item in value.items()}
     if isinstance(value, (int, np.integer)):
         return int(value)
-    return round(float(value), digits)
+    return float(f"{float(value):.{digits}g}")
 
 
 def classification_report_table(labels, predicted):

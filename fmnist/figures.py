@@ -54,7 +54,7 @@ def misclassified_gallery(images, examples, title):
         axis.set_title(title)
         return figure
     columns = max(len(row["indices"]) for row in examples)
-    figure, axes = plt.subplots(len(examples), columns, figsize=(columns * 1.5, len(examples) * 1.85), squeeze=False)
+    figure, axes = plt.subplots(len(examples), columns, figsize=(columns * 1.5, len(examples) * 2.2), squeeze=False)
     for row, axis_row in zip(examples, axes):
         for axis in axis_row:
             axis.axis("off")

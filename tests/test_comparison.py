@@ -199,3 +199,8 @@ def test_headline_sentence_names_the_winner_and_the_gap(case, report):
 def test_report_links_every_figure(report):
     for title, path in FIGURES.items():
         assert f"- [{title}]({path})" in report
+
+
+def test_report_names_the_confidence_level_plainly(case, report):
+    assert f"{100 * case['summary']['confidence']:g}% bootstrap interval" in report
+

@@ -8,7 +8,7 @@ from sklearn import metrics as sk
 from fmnist.data import CLASS_NAMES
 from fmnist.evaluation import (calibration_bins, classification_metrics, classification_report_table,
                                confusion_counts, confusion_records, expected_calibration_error,
-                               misclassified_examples, most_confused_pairs)
+                               misclassified_examples, most_confused_pairs, rounded)
 
 CLASSES = len(CLASS_NAMES)
 ALL = list(range(CLASSES))
@@ -47,7 +47,7 @@ def test_overall_metrics_match_scikit_learn(predictions, computed):
     assert computed["top2_accuracy"] == pytest.approx(
         sk.top_k_accuracy_score(labels, probabilities, k=2, labels=ALL), abs=1e-6)
     assert computed["top2_accuracy"] > computed["accuracy"]
-    assert computed["log_loss"] == pytest.approx(sk.log_loss(labels, probabilities, labels=ALL), abs=1e-6)
+    assert computed["log_loss"] == pytest.approx(sk.log_loss(labels, probabilities, labels=ALL), rel=1e-5)
 
 
 @pytest.mark.parametrize("average", ["macro", "weighted"])
@@ -184,3 +184,7 @@ def test_classification_report_lists_classes_never_seen():
     table = classification_report_table(np.array([0, 1, 1]), np.array([0, 1, 0]))
     assert list(table.index[:CLASSES]) == list(CLASS_NAMES)
     assert table.loc[CLASS_NAMES[9], "support"] == 0
+
+
+def test_tiny_values_keep_significant_digits_rounding():
+    assert rounded({"p_value": 1.234567891e-33, "n": 3}) == {"p_value": 1.23457e-33, "n": 3}
