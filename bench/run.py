@@ -18,6 +18,9 @@ from pathlib import Path
 
 import psutil
 
+from fmnist.atomic import write_json, write_text
+from fmnist.paths import MODELS, metrics_file
+
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results.json"
 README = ROOT / "README.md"
@@ -90,8 +93,8 @@ def machine():
             "python": platform.python_version()}
 
 
-def metric(path, key):
-    return json.loads((ROOT / path).read_text())[key]
+def metric(model, key):
+    return json.loads((ROOT / metrics_file(model)).read_text())[key]
 
 
 def markdown(results):
@@ -115,7 +118,7 @@ def markdown(results):
 def write_readme_table(table):
     text = README.read_text(encoding="utf-8")
     start, end = text.index(MARKERS[0]) + len(MARKERS[0]), text.index(MARKERS[1])
-    README.write_text(text[:start] + "\n" + table + "\n" + text[end:], encoding="utf-8")
+    write_text(README, text[:start] + "\n" + table + "\n" + text[end:])
 
 
 def main():
@@ -130,9 +133,9 @@ def main():
     if not args.skip_repro:
         results["full_repro_s"], results["stages"] = timed_repro("--force")
         results["noop_repro_s"], _ = timed_repro()
-        results["accuracy"] = {model: metric(f"metrics/{model}.json", "accuracy") for model in ("ann", "cnn")}
+        results["accuracy"] = {model: metric(model, "accuracy") for model in MODELS}
     results["throughput"] = {"date": datetime.date.today().isoformat(), **throughput()}
-    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
+    write_json(RESULTS, results)
     write_readme_table(markdown(results))
     print(markdown(results))
 

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import vl_convert
 
+from fmnist.atomic import write_text
+
 TARGET = Path(__file__).resolve().parents[1] / ".dvc" / "offline-plots.html"
 VEGA_LITE_VERSION = "5.8"  # DVC's plot templates are written for Vega-Lite 5
 PAGE = """<!DOCTYPE html>
@@ -29,10 +31,7 @@ PAGE = """<!DOCTYPE html>
 
 
 def main():
-    page = PAGE.replace("BUNDLE", vl_convert.javascript_bundle(vl_version=VEGA_LITE_VERSION))
-    temp = TARGET.with_suffix(".tmp")
-    temp.write_text(page, encoding="utf-8")
-    temp.replace(TARGET)
+    write_text(TARGET, PAGE.replace("BUNDLE", vl_convert.javascript_bundle(vl_version=VEGA_LITE_VERSION)))
 
 
 if __name__ == "__main__":

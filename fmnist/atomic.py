@@ -34,18 +34,24 @@ def atomic_path(path):
 
 @contextlib.contextmanager
 def atomic_dir(path):
-    """Yield a fresh temporary directory beside `path`; on success it replaces `path` whole."""
+    """Yield a fresh temporary directory beside `path`; on success it replaces `path` whole.
+
+    The old directory is renamed aside before the new one moves in, so at every instant `path` is either
+    the old complete directory, absent for one rename, or the new complete one.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     temp = Path(tempfile.mkdtemp(prefix=TEMP_PREFIX, dir=path.parent))
+    old = temp.with_name(temp.name + "-old")
     os.chmod(temp, umask_mode(0o777))
     try:
         yield temp
         if path.exists():
-            shutil.rmtree(path)
+            os.replace(path, old)
         os.replace(temp, path)
     finally:
         shutil.rmtree(temp, ignore_errors=True)
+        shutil.rmtree(old, ignore_errors=True)
 
 
 def write_text(path, text):

@@ -31,26 +31,36 @@ def compare_models(labels, ann_predicted, cnn_predicted, ann_metrics, cnn_metric
         "mcnemar": {"ann_only_correct": test["only_first_correct"], "cnn_only_correct": test["only_second_correct"],
                     "statistic": test["statistic"], "p_value": test["p_value"],
                     "significant": int(test["p_value"] < params.significance_level)},
-        "per_class_f1_gain": {name: cnn_metrics["per_class"][name]["f1"] - ann_metrics["per_class"][name]["f1"]
-                              for name in CLASS_NAMES},
+        "per_class_f1_gain": f1_gains(ann_metrics, cnn_metrics),
     })
 
 
-def per_class_f1_records(ann_metrics, cnn_metrics):
+def f1_gains(ann_metrics, cnn_metrics):
+    """Per-class F1 of the CNN minus the ANN's, by class name."""
+    return rounded({name: cnn_metrics["per_class"][name]["f1"] - ann_metrics["per_class"][name]["f1"]
+                    for name in CLASS_NAMES})
+
+
+def f1_gain_records(ann_metrics, cnn_metrics):
     """DVC plot data: one record per class with both models' F1 and the gain."""
+    gains = f1_gains(ann_metrics, cnn_metrics)
     return [{"class": name, "ann_f1": ann_metrics["per_class"][name]["f1"],
-             "cnn_f1": cnn_metrics["per_class"][name]["f1"],
-             "f1_gain": round(cnn_metrics["per_class"][name]["f1"] - ann_metrics["per_class"][name]["f1"], 6)}
+             "cnn_f1": cnn_metrics["per_class"][name]["f1"], "f1_gain": gains[name]}
             for name in CLASS_NAMES]
 
 
-def class_f1_records(metrics):
+def model_f1_records(metrics):
     """DVC plot data for one model: one {class, f1} record per class."""
     return [{"class": name, "f1": metrics["per_class"][name]["f1"]} for name in CLASS_NAMES]
 
 
 def percent(value):
     return f"{100 * value:.2f}%"
+
+
+def points(value):
+    """A difference of two rates, in percentage points: 0.0304 -> '3.04 points'."""
+    return f"{100 * value:.2f} points"
 
 
 def confidence_label(confidence):
@@ -69,9 +79,9 @@ def comparison_report(summary, figures):
     lines = [
         "# ANN vs CNN on the Fashion-MNIST test set",
         "",
-        f"The {winner} is more accurate than the {loser} by {percent(abs(gain))} "
+        f"The {winner} is more accurate than the {loser} by {points(abs(gain))} "
         f"({confidence_label(confidence)} bootstrap interval of the CNN minus ANN gain: "
-        f"{percent(summary['accuracy_gain']['ci_low'])} to {percent(summary['accuracy_gain']['ci_high'])}). "
+        f"{points(summary['accuracy_gain']['ci_low'])} to {points(summary['accuracy_gain']['ci_high'])}). "
         f"The difference {verdict} significant at the {level} level "
         f"(exact McNemar test, p = {test['p_value']:.3g}: {test['cnn_only_correct']} images only the CNN got right, "
         f"{test['ann_only_correct']} only the ANN).",
@@ -81,10 +91,10 @@ def comparison_report(summary, figures):
     ]
     for metric, label in (("accuracy", "accuracy"), ("macro_f1", "macro F1")):
         ann, cnn, diff = summary[f"ann_{metric}"], summary[f"cnn_{metric}"], summary[f"{metric}_gain"]
-        lines.append(f"| {label} | {percent(ann['value'])} | {percent(cnn['value'])} | {percent(diff['value'])} "
-                     f"| {percent(diff['ci_low'])} to {percent(diff['ci_high'])} |")
+        lines.append(f"| {label} | {percent(ann['value'])} | {percent(cnn['value'])} | {points(diff['value'])} "
+                     f"| {points(diff['ci_low'])} to {points(diff['ci_high'])} |")
     top = ", ".join(f"{name} ({gain_:+.3f})" for name, gain_ in gains[:4])
-    lines += ["", f"The CNN gains most F1 on: {top}.", "",
+    lines += ["", f"The F1 gain (CNN - ANN) is largest on: {top}.", "",
               "| class | F1 gain (CNN - ANN) |", "|---|---|"]
     lines += [f"| {name} | {gain_:+.3f} |" for name, gain_ in gains]
     lines += ["", "## Figures", ""] + [f"- [{title}]({path})" for title, path in figures.items()]

@@ -12,7 +12,7 @@ CLASS_NAMES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
 IMAGE_SIDE = 28
 IMAGE_MAGIC, LABEL_MAGIC = 2051, 2049
 
-# SHA-256 of each decompressed payload, from shared/DATA.md (Zalando Research's release).
+# SHA-256 of each decompressed payload of Zalando Research's release (github.com/zalandoresearch/fashion-mnist).
 RAW_CHECKSUMS = {
     "train-images-idx3-ubyte": "c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888",
     "train-labels-idx1-ubyte": "bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9",

@@ -58,7 +58,7 @@ def confusion_records(labels, predicted):
     return [{"actual": CLASS_NAMES[a], "predicted": CLASS_NAMES[p]} for a, p in zip(labels, predicted)]
 
 
-def calibration_bins(labels, probabilities, bins):
+def confidence_bins(labels, probabilities, bins):
     """Equal-width bins of top-class confidence: bounds, count, mean confidence and accuracy of each non-empty bin."""
     confidence = probabilities.max(axis=1)
     correct = probabilities.argmax(axis=1) == labels
@@ -74,7 +74,7 @@ def calibration_bins(labels, probabilities, bins):
 def expected_calibration_error(labels, probabilities, bins):
     """Sum over confidence bins of |accuracy - confidence| weighted by the bin's share of images."""
     return sum(row["count"] * abs(row["accuracy"] - row["confidence"])
-               for row in calibration_bins(labels, probabilities, bins)) / len(labels)
+               for row in confidence_bins(labels, probabilities, bins)) / len(labels)
 
 
 def most_confused_pairs(counts, pairs):

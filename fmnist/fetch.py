@@ -2,7 +2,6 @@
 import gzip
 import json
 import os
-import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -35,7 +34,7 @@ def fetch_payload(name, source_dir, urls, timeout_s):
         try:
             with urllib.request.urlopen(url, timeout=timeout_s) as response:
                 return decompress(response.read(), url)
-        except (urllib.error.URLError, OSError) as error:
+        except OSError as error:
             tried.append(f"{url} ({getattr(error, 'reason', error)})")
     raise StudyError(f"{name}.gz not found; tried {'; '.join(tried)}. Fix: `apt-get install dataset-fashion-mnist`, "
                      "set fetch.source_dir to a folder with the four .gz files, or connect to the internet")

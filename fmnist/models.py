@@ -70,7 +70,3 @@ def with_flip_averaging(model):
     inputs = keras.Input(shape=model.input_shape[1:], name="image")
     outputs = layers.Average()([model(inputs), model(HorizontalFlip()(inputs))])
     return keras.Model(inputs, outputs, name=f"{model.name}_flip_averaged")
-
-
-def count_parameters(model):
-    return int(model.count_params())

@@ -54,7 +54,6 @@ def fit(model, params, train, validation, live_dir):
             monitor="val_accuracy", patience=params.early_stopping_patience, restore_best_weights=True))
     model.fit(train_data, validation_data=validation_data, epochs=params.epochs, callbacks=callbacks,
               shuffle=False, verbose=2)  # the dataset reshuffles itself, seeded
-    return model
 
 
 def train_stage(name, params_class, build):

@@ -5,14 +5,12 @@ import os
 import numpy as np
 
 from fmnist.atomic import save_figure, write_json, write_text
-from fmnist.comparison import class_f1_records, compare_models, comparison_report, per_class_f1_records
+from fmnist.comparison import compare_models, comparison_report, f1_gain_records, model_f1_records
 from fmnist.errors import StudyError, run_stage
 from fmnist.figures import per_class_f1_bars
 from fmnist.params import CompareParams, load_params
-from fmnist.paths import (COMPARE_METRICS, COMPARE_PLOTS, COMPARE_REPORT, evaluation_plots_dir, metrics_file,
+from fmnist.paths import (COMPARE_METRICS, COMPARE_PLOTS, COMPARE_REPORT, MODELS, evaluation_plots_dir, metrics_file,
                           predictions_file)
-
-MODELS = ("ann", "cnn")
 
 
 def load_predictions(model):
@@ -37,9 +35,9 @@ def main():
     metrics = {model: json.loads(metrics_file(model).read_text()) for model in MODELS}
     summary = compare_models(labels, ann_predicted, cnn_predicted, metrics["ann"], metrics["cnn"], params)
     write_json(COMPARE_METRICS, summary)
-    write_json(COMPARE_PLOTS / "per_class_f1.json", per_class_f1_records(metrics["ann"], metrics["cnn"]))
+    write_json(COMPARE_PLOTS / "per_class_f1.json", f1_gain_records(metrics["ann"], metrics["cnn"]))
     for model in MODELS:
-        write_json(COMPARE_PLOTS / "f1" / f"{model}.json", class_f1_records(metrics[model]))
+        write_json(COMPARE_PLOTS / "f1" / f"{model}.json", model_f1_records(metrics[model]))
     save_figure(per_class_f1_bars(metrics), COMPARE_PLOTS / "per_class_f1.png")
     write_text(COMPARE_REPORT, comparison_report(summary, report_links()))
     print(f"compare: accuracy gain {summary['accuracy_gain']['value']:+.4f}, "

@@ -7,14 +7,13 @@ import numpy as np
 from fmnist.atomic import save_arrays, save_figure, write_json, write_text
 from fmnist.data import load_split
 from fmnist.errors import StudyError, run_stage
-from fmnist.evaluation import (calibration_bins, classification_metrics, classification_report_table,
-                               confusion_counts, confusion_records, misclassified_examples)
+from fmnist.evaluation import (classification_metrics, classification_report_table,
+                               confidence_bins, confusion_counts, confusion_records,
+                               misclassified_examples)
 from fmnist.figures import confusion_heatmap, misclassified_gallery, reliability_diagram
 from fmnist.models import HorizontalFlip  # noqa: F401  (registers the layer that flip-averaged models use)
 from fmnist.params import EvaluateParams, load_params
-from fmnist.paths import evaluation_plots_dir, metrics_file, model_file, predictions_file, prepared_split
-
-MODELS = ("ann", "cnn")
+from fmnist.paths import MODELS, evaluation_plots_dir, metrics_file, model_file, predictions_file, prepared_split
 
 
 def main():
@@ -36,7 +35,7 @@ def main():
     save_figure(confusion_heatmap(confusion_counts(labels, predicted), title), plots / "confusion.png")
     examples = misclassified_examples(labels, probabilities, params.gallery_pairs, params.gallery_images_per_pair)
     save_figure(misclassified_gallery(images, examples, f"{title}: most confused pairs"), plots / "misclassified.png")
-    save_figure(reliability_diagram(calibration_bins(labels, probabilities, params.calibration_bins), title),
+    save_figure(reliability_diagram(confidence_bins(labels, probabilities, params.calibration_bins), title),
                 plots / "reliability.png")
     print(f"evaluate {model_name}: test accuracy {np.mean(predicted == labels):.4f}")
 

@@ -28,11 +28,20 @@ def synthetic_images(count, seed):
     return images, labels
 
 
-def raw_payloads(train_count=30, test_count=20):
+def banded_images(count, seed):
+    """Images whose class shows as a bright horizontal band, so even one epoch of training learns something."""
+    images, labels = synthetic_images(count, seed)
+    images //= 4
+    for image, label in zip(images, labels):
+        image[2 + 2 * label: 5 + 2 * label] = 250
+    return images, labels
+
+
+def raw_payloads(train_count=30, test_count=20, make_split=synthetic_images):
     """The four raw files, by their real names, holding small synthetic splits."""
     payloads = {}
     for split, count, seed in (("train", train_count, 1), ("test", test_count, 2)):
-        images, labels = synthetic_images(count, seed)
+        images, labels = make_split(count, seed)
         images_name, labels_name = SPLIT_FILES[split]
         payloads[images_name] = idx_images(images)
         payloads[labels_name] = idx_labels(labels)

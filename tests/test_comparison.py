@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from conftest import project_params
-from fmnist.comparison import class_f1_records, compare_models, comparison_report, per_class_f1_records, percent
+from fmnist.comparison import compare_models, comparison_report, f1_gain_records, model_f1_records, percent, points
 from fmnist.data import CLASS_NAMES
 from fmnist.evaluation import classification_metrics
 from fmnist.params import CompareParams
@@ -121,15 +121,15 @@ def test_clear_win_is_significant_and_tie_is_not(clear_win, tie):
     assert tie["summary"]["mcnemar"]["significant"] == 0
 
 
-def test_per_class_f1_records(clear_win):
-    records = per_class_f1_records(clear_win["ann_metrics"], clear_win["cnn_metrics"])
+def test_f1_gain_records(clear_win):
+    records = f1_gain_records(clear_win["ann_metrics"], clear_win["cnn_metrics"])
     assert [record["class"] for record in records] == list(CLASS_NAMES)
     for record in records:
         assert record["f1_gain"] == pytest.approx(record["cnn_f1"] - record["ann_f1"], abs=1e-6)
 
 
-def test_class_f1_records_follow_the_metrics(clear_win):
-    records = class_f1_records(clear_win["cnn_metrics"])
+def test_model_f1_records_follow_the_metrics(clear_win):
+    records = model_f1_records(clear_win["cnn_metrics"])
     assert [record["class"] for record in records] == list(CLASS_NAMES)
     assert [record["f1"] for record in records] == [
         clear_win["cnn_metrics"]["per_class"][name]["f1"] for name in CLASS_NAMES]
@@ -161,7 +161,7 @@ def test_metric_table_numbers_come_from_the_summary(case, report):
     for row, metric in zip(rows, ("accuracy", "macro_f1")):
         gain = summary[f"{metric}_gain"]
         assert row[1:] == [percent(summary[f"ann_{metric}"]["value"]), percent(summary[f"cnn_{metric}"]["value"]),
-                           percent(gain["value"]), f"{percent(gain['ci_low'])} to {percent(gain['ci_high'])}"]
+                           points(gain["value"]), f"{points(gain['ci_low'])} to {points(gain['ci_high'])}"]
     assert re.fullmatch(r"-?\d+\.\d\d%", percent(summary["ann_accuracy"]["value"]))
 
 
@@ -173,7 +173,7 @@ def test_per_class_gains_appear_largest_first(case, report):
 
 
 def test_report_names_no_class_outside_class_names(report):
-    mentioned = re.search(r"gains most F1 on: (.*)\.$", report, re.MULTILINE).group(1)
+    mentioned = re.search(r"is largest on: (.*)\.$", report, re.MULTILINE).group(1)
     names = re.findall(r"(.+?) \([+-]\d\.\d{3}\)(?:, |$)", mentioned)
     assert names and set(names) <= set(CLASS_NAMES)
     assert {row[0] for row in table_rows(report, "| class |")} <= set(CLASS_NAMES)
@@ -192,8 +192,8 @@ def test_verdict_agrees_with_the_p_value(case, report):
 def test_headline_sentence_names_the_winner_and_the_gap(case, report):
     gain = case["summary"]["accuracy_gain"]
     winner, loser = ("CNN", "ANN") if gain["value"] >= 0 else ("ANN", "CNN")
-    assert f"The {winner} is more accurate than the {loser} by {percent(abs(gain['value']))}" in report
-    assert f"{percent(gain['ci_low'])} to {percent(gain['ci_high'])}" in report
+    assert f"The {winner} is more accurate than the {loser} by {points(abs(gain['value']))}" in report
+    assert f"{points(gain['ci_low'])} to {points(gain['ci_high'])}" in report
 
 
 def test_report_links_every_figure(report):

@@ -6,7 +6,7 @@ import pytest
 from sklearn import metrics as sk
 
 from fmnist.data import CLASS_NAMES
-from fmnist.evaluation import (calibration_bins, classification_metrics, classification_report_table,
+from fmnist.evaluation import (classification_metrics, confidence_bins, classification_report_table,
                                confusion_counts, confusion_records, expected_calibration_error,
                                misclassified_examples, most_confused_pairs, rounded)
 
@@ -111,12 +111,12 @@ def test_calibration_error_weights_bins_by_their_size():
     assert expected_calibration_error(labels, probabilities, bins=10) == pytest.approx(0.32, abs=1e-12)
 
 
-def test_calibration_bins_report_only_non_empty_bins():
+def test_confidence_bins_report_only_non_empty_bins():
     labels = np.zeros(10, int)
     predicted = np.array([0, 0, 0, 1, 2] + [0] * 5)
     probabilities = np.concatenate([probabilities_with_top(predicted[:5], 0.93),
                                     probabilities_with_top(predicted[5:], 0.55)])
-    rows = calibration_bins(labels, probabilities, bins=10)
+    rows = confidence_bins(labels, probabilities, bins=10)
     assert [(row["lower"], row["upper"]) for row in rows] == [pytest.approx((0.5, 0.6)), pytest.approx((0.9, 1.0))]
     assert [row["count"] for row in rows] == [5, 5]
     assert [row["accuracy"] for row in rows] == pytest.approx([1.0, 0.6])

@@ -1,19 +1,17 @@
 """End to end: the real dvc CLI on a temporary copy of the project, with a tiny synthetic IDX data set."""
-import gzip
-import hashlib
 import json
 import os
 import shutil
-import struct
 import subprocess
 import sys
 from pathlib import Path
 
-import numpy as np
 import pytest
 import yaml
 
 from fmnist.data import CLASS_NAMES, RAW_CHECKSUMS
+from fmnist.fetch import CHECKSUMS_OVERRIDE_ENV
+from idx_builders import banded_images, raw_payloads, write_checksums, write_gz_dir
 
 PROJECT = Path(__file__).resolve().parents[1]
 COPIED = ["dvc.yaml", "params.yaml", "stages", "fmnist", ".dvc/config", ".dvc/offline-plots.html", ".dvcignore", ".gitignore"]
@@ -21,25 +19,6 @@ TINY = {"fetch": {"timeout_s": 1}, "preprocess": {"validation_fraction": 0.2, "g
         "ann": {"epochs": 1, "batch_size": 32}, "cnn": {"epochs": 1, "batch_size": 32},
         "evaluate": {"gallery_pairs": 2, "gallery_images_per_pair": 2},
         "compare": {"bootstrap_resamples": 50}}
-
-
-def synthetic_split(count, seed):
-    """Images whose class shows as a bright horizontal band, so even one epoch learns something."""
-    rng = np.random.default_rng(seed)
-    labels = np.arange(count, dtype=np.uint8) % len(CLASS_NAMES)
-    images = rng.integers(0, 60, size=(count, 28, 28), dtype=np.uint8)
-    for image, label in zip(images, labels):
-        image[2 + 2 * label: 5 + 2 * label] = 250
-    return images, labels
-
-
-def idx_payloads(train_count=300, test_count=100):
-    payloads = {}
-    for prefix, count, seed in (("train", train_count, 1), ("t10k", test_count, 2)):
-        images, labels = synthetic_split(count, seed)
-        payloads[f"{prefix}-images-idx3-ubyte"] = struct.pack(">4I", 2051, count, 28, 28) + images.tobytes()
-        payloads[f"{prefix}-labels-idx1-ubyte"] = struct.pack(">2I", 2049, count) + labels.tobytes()
-    return payloads
 
 
 def edit_params(project, changes):
@@ -60,20 +39,17 @@ def run(project, env, *args):
 def project(tmp_path_factory):
     """A committed git+DVC copy of the project whose fetch source is a folder of synthetic .gz files."""
     root = tmp_path_factory.mktemp("study")
-    project, source = root / "project", root / "source"
-    source.mkdir()
+    project = root / "project"
     for name in COPIED:
         target = project / name
         target.parent.mkdir(parents=True, exist_ok=True)
         (shutil.copytree if (PROJECT / name).is_dir() else shutil.copy)(PROJECT / name, target)
-    payloads = idx_payloads()
+    payloads = raw_payloads(train_count=300, test_count=100, make_split=banded_images)
     assert set(payloads) == set(RAW_CHECKSUMS)
-    for name, payload in payloads.items():
-        (source / f"{name}.gz").write_bytes(gzip.compress(payload))
-    checksums = root / "checksums.json"
-    checksums.write_text(json.dumps({name: hashlib.sha256(p).hexdigest() for name, p in payloads.items()}))
+    source = write_gz_dir(root / "source", payloads)
+    checksums = write_checksums(root / "checksums.json", payloads)
     edit_params(project, TINY | {"fetch": {**TINY["fetch"], "source_dir": str(source), "urls": ["http://127.0.0.1:9"]}})
-    env = {**os.environ, "FMNIST_CHECKSUMS_FILE": str(checksums), "PYTHONPATH": str(project),
+    env = {**os.environ, CHECKSUMS_OVERRIDE_ENV: str(checksums), "PYTHONPATH": str(project),
            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
            "GIT_AUTHOR_NAME": "test", "GIT_AUTHOR_EMAIL": "t@example.com",
            "GIT_COMMITTER_NAME": "test", "GIT_COMMITTER_EMAIL": "t@example.com"}

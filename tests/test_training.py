@@ -19,18 +19,11 @@ TRAIN_SCRIPT = """
 import hashlib, sys
 from pathlib import Path
 import numpy as np
-from fmnist.data import CLASS_NAMES
+sys.path.insert(0, {tests_dir!r})
+from idx_builders import banded_images
 from fmnist.models import build_cnn
 from fmnist.params import CnnParams
 from fmnist.training import fit, make_deterministic
-
-def synthetic(count, seed):
-    rng = np.random.default_rng(seed)
-    labels = (np.arange(count) % len(CLASS_NAMES)).astype(np.uint8)
-    images = rng.integers(0, 60, size=(count, 28, 28), dtype=np.uint8)
-    for image, label in zip(images, labels):
-        image[2 + 2 * label: 5 + 2 * label] = 250
-    return images, labels
 
 def digest(model):
     return hashlib.sha256(b"".join(np.ascontiguousarray(w).tobytes() for w in model.get_weights())).hexdigest()
@@ -39,7 +32,7 @@ params = {params!r}
 make_deterministic(params.seed)
 model = build_cnn(params)
 print("INITIAL", digest(model))
-fit(model, params, synthetic(200, 1), synthetic(60, 2), Path(sys.argv[1]))
+fit(model, params, banded_images(200, 1), banded_images(60, 2), Path(sys.argv[1]))
 print("TRAINED", digest(model))
 """
 
@@ -65,7 +58,7 @@ def two_runs(tmp_path_factory):
         subprocess.run(git + ["init", "-q"], cwd=root, check=True)
         subprocess.run(git + ["commit", "-q", "--allow-empty", "-m", "empty"], cwd=root, check=True)
     script = root / "train.py"
-    script.write_text(TRAIN_SCRIPT.format(params=training_params()))
+    script.write_text(TRAIN_SCRIPT.format(params=training_params(), tests_dir=str(Path(__file__).parent)))
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", DVC_NO_ANALYTICS="1", DO_NOT_TRACK="1", CUDA_VISIBLE_DEVICES="")
     runs = []
     for name in ("first", "second"):
