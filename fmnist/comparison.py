@@ -35,23 +35,27 @@ def compare_models(labels, ann_predicted, cnn_predicted, ann_metrics, cnn_metric
     })
 
 
+def per_class_f1(metrics):
+    """{class name: F1} from one model's metrics."""
+    return {name: metrics["per_class"][name]["f1"] for name in CLASS_NAMES}
+
+
 def f1_gains(ann_metrics, cnn_metrics):
     """Per-class F1 of the CNN minus the ANN's, by class name."""
-    return rounded({name: cnn_metrics["per_class"][name]["f1"] - ann_metrics["per_class"][name]["f1"]
-                    for name in CLASS_NAMES})
+    ann_f1, cnn_f1 = per_class_f1(ann_metrics), per_class_f1(cnn_metrics)
+    return rounded({name: cnn_f1[name] - ann_f1[name] for name in CLASS_NAMES})
 
 
 def f1_gain_records(ann_metrics, cnn_metrics):
     """DVC plot data: one record per class with both models' F1 and the gain."""
-    gains = f1_gains(ann_metrics, cnn_metrics)
-    return [{"class": name, "ann_f1": ann_metrics["per_class"][name]["f1"],
-             "cnn_f1": cnn_metrics["per_class"][name]["f1"], "f1_gain": gains[name]}
+    ann_f1, cnn_f1, gains = per_class_f1(ann_metrics), per_class_f1(cnn_metrics), f1_gains(ann_metrics, cnn_metrics)
+    return [{"class": name, "ann_f1": ann_f1[name], "cnn_f1": cnn_f1[name], "f1_gain": gains[name]}
             for name in CLASS_NAMES]
 
 
 def model_f1_records(metrics):
     """DVC plot data for one model: one {class, f1} record per class."""
-    return [{"class": name, "f1": metrics["per_class"][name]["f1"]} for name in CLASS_NAMES]
+    return [{"class": name, "f1": f1} for name, f1 in per_class_f1(metrics).items()]
 
 
 def percent(value):

@@ -86,10 +86,8 @@ def reliability_diagram(bins, title):
     return figure
 
 
-def per_class_f1_bars(metrics_by_model):
-    """Grouped bars of each model's F1 per class, from {model: metrics dict with a per_class block}."""
-    f1_by_model = {model: {name: metrics["per_class"][name]["f1"] for name in CLASS_NAMES}
-                   for model, metrics in metrics_by_model.items()}
+def per_class_f1_bars(f1_by_model):
+    """Grouped bars of each model's F1 per class, from {model: {class name: F1}}."""
     figure, axis = plt.subplots(figsize=(10, 4.5))
     ticks = np.arange(len(CLASS_NAMES))
     width = 0.8 / len(f1_by_model)

@@ -5,7 +5,7 @@ import os
 import numpy as np
 
 from fmnist.atomic import save_figure, write_json, write_text
-from fmnist.comparison import compare_models, comparison_report, f1_gain_records, model_f1_records
+from fmnist.comparison import compare_models, comparison_report, f1_gain_records, model_f1_records, per_class_f1
 from fmnist.errors import StudyError, run_stage
 from fmnist.figures import per_class_f1_bars
 from fmnist.params import CompareParams, load_params
@@ -38,7 +38,8 @@ def main():
     write_json(COMPARE_PLOTS / "per_class_f1.json", f1_gain_records(metrics["ann"], metrics["cnn"]))
     for model in MODELS:
         write_json(COMPARE_PLOTS / "f1" / f"{model}.json", model_f1_records(metrics[model]))
-    save_figure(per_class_f1_bars(metrics), COMPARE_PLOTS / "per_class_f1.png")
+    f1_by_model = {model: per_class_f1(metrics[model]) for model in MODELS}
+    save_figure(per_class_f1_bars(f1_by_model), COMPARE_PLOTS / "per_class_f1.png")
     write_text(COMPARE_REPORT, comparison_report(summary, report_links()))
     print(f"compare: accuracy gain {summary['accuracy_gain']['value']:+.4f}, "
           f"McNemar p = {summary['mcnemar']['p_value']:.3g}")

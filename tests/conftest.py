@@ -19,12 +19,16 @@ def project_section(section):
     return yaml.safe_load(PROJECT_PARAMS_FILE.read_text(encoding="utf-8"))[section]
 
 
+def as_yaml(params):
+    """A params dataclass as YAML would give its section: a dict, tuples as lists."""
+    return {name: list(value) if isinstance(value, tuple) else value
+            for name, value in dataclasses.asdict(params).items()}
+
+
 def project_params(section, cls, **overrides):
     """Section `section` of the repo's params.yaml as `cls`, with `overrides` in place of the file's values.
 
     Overrides pass the same validation as the file, so a test cannot build params the stages would reject.
     """
     params = dataclasses.replace(load_params(section, cls, PROJECT_PARAMS_FILE), **overrides)
-    as_yaml = {name: list(value) if isinstance(value, tuple) else value
-               for name, value in dataclasses.asdict(params).items()}
-    return parse_section(section, as_yaml, cls)
+    return parse_section(section, as_yaml(params), cls)

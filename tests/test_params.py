@@ -6,11 +6,10 @@ import sys
 import typing
 from pathlib import Path
 
-
 import pytest
 import yaml
 
-from conftest import project_params, project_section
+from conftest import as_yaml, project_params, project_section
 from fmnist.errors import StudyError
 from fmnist.params import (AnnParams, CnnParams, CompareParams, EvaluateParams, FetchParams, PreprocessParams,
                            load_params, parse_section)
@@ -20,13 +19,8 @@ SECTIONS = {"fetch": FetchParams, "preprocess": PreprocessParams, "ann": AnnPara
             "evaluate": EvaluateParams, "compare": CompareParams}
 
 
-def valid_values(section):
-    """A valid section as YAML gives it: the repo's params.yaml (a fresh copy to edit)."""
-    return project_section(section)
-
-
 def error_for(section, cls, **changes):
-    values = valid_values(section) | changes
+    values = project_section(section) | changes
     with pytest.raises(StudyError) as caught:
         parse_section(section, values, cls)
     return str(caught.value)
@@ -44,16 +38,14 @@ def test_repo_params_file_loads_every_section_with_its_values(section):
     assert isinstance(params, SECTIONS[section])
     for field in dataclasses.fields(params):
         assert has_declared_type(getattr(params, field.name), field.type), field.name
-    as_yaml = {name: list(value) if isinstance(value, tuple) else value
-               for name, value in dataclasses.asdict(params).items()}
-    assert as_yaml == valid_values(section)
+    assert as_yaml(params) == project_section(section)
 
 
 @pytest.mark.parametrize("section, key", [(section, field.name) for section, cls in SECTIONS.items()
                                           for field in dataclasses.fields(cls)])
 def test_every_missing_key_is_named(section, key):
     """No key has a fallback in code: a section without any one of them is an error naming it."""
-    values = valid_values(section)
+    values = project_section(section)
     del values[key]
     with pytest.raises(StudyError, match=rf"^{section}\.{key} is missing"):
         parse_section(section, values, SECTIONS[section])
@@ -68,7 +60,7 @@ def test_overrides_are_validated_like_the_file():
 
 
 def test_lists_become_tuples_and_integers_become_floats_for_float_keys():
-    params = parse_section("cnn", valid_values("cnn") | {"filters": [8, 16, 32], "learning_rate": 1}, CnnParams)
+    params = parse_section("cnn", project_section("cnn") | {"filters": [8, 16, 32], "learning_rate": 1}, CnnParams)
     assert params.filters == (8, 16, 32)
     assert params.learning_rate == 1.0 and isinstance(params.learning_rate, float)
 
@@ -76,7 +68,7 @@ def test_lists_become_tuples_and_integers_become_floats_for_float_keys():
 @pytest.mark.parametrize("section", SECTIONS)
 def test_unknown_key_is_named(section):
     cls = SECTIONS[section]
-    values = valid_values(section) | {"epochz": 3}
+    values = project_section(section) | {"epochz": 3}
     with pytest.raises(StudyError, match=rf"^{section}\.epochz is not a known key"):
         parse_section(section, values, cls)
 
@@ -152,8 +144,8 @@ def write_params(path, document):
 
 
 def test_load_params_reads_a_section_from_a_given_file(tmp_path):
-    seed = valid_values("compare")["seed"] + 1  # differs from the repo's file, so only the given file can supply it
-    path = write_params(tmp_path / "params.yaml", {"compare": valid_values("compare") | {"seed": seed}})
+    seed = project_section("compare")["seed"] + 1  # differs from the repo's file, so only the given file can supply it
+    path = write_params(tmp_path / "params.yaml", {"compare": project_section("compare") | {"seed": seed}})
     assert load_params("compare", CompareParams, path) == project_params("compare", CompareParams, seed=seed)
 
 
@@ -164,7 +156,7 @@ def test_missing_params_file_is_an_error(tmp_path):
 
 
 def test_missing_section_is_named(tmp_path):
-    path = write_params(tmp_path / "params.yaml", {"ann": valid_values("ann")})
+    path = write_params(tmp_path / "params.yaml", {"ann": project_section("ann")})
     with pytest.raises(StudyError, match=r"has no section 'cnn'"):
         load_params("cnn", CnnParams, path)
 
