@@ -43,7 +43,9 @@ def timed_repro(*args):
     """Run `dvc repro ARGS`; return total seconds and {stage: {seconds, peak_rss_mib}} from its output."""
     command = [sys.executable, "-m", "dvc", "repro", *args]
     start = time.perf_counter()
-    child = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    # dvc runs stage commands as `python ...`: make that this interpreter, venv activated or not
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+    child = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     watched = psutil.Process(child.pid)
     stages, current = {}, {"name": None}
 
