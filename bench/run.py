@@ -108,8 +108,8 @@ def markdown(results):
         lines += [f"| **full `dvc repro --force`** | **{results['full_repro_s']:.0f}** | |",
                   f"| no-op `dvc repro` | {results['noop_repro_s']:.1f} | |", ""]
     t = results["throughput"]
-    lines += [f"Training throughput of the default CNN ({t['date']}), median of {t['timed_epochs']} epochs after a "
-              f"warm-up: train_cnn's tf.data path "
+    lines += [f"Training throughput of the default CNN ({t['date']}), {t['timed_epochs']} timed rounds after a "
+              f"warm-up, each one epoch of either path back to back (medians): train_cnn's tf.data path "
               f"{t['ours_images_per_s']:.0f} images/s, plain Keras (numpy arrays into `model.fit`) "
               f"{t['plain_images_per_s']:.0f} images/s: ratio **{t['ratio']:.2f}**."]
     if "accuracy" in results:
