@@ -119,10 +119,12 @@ def markdown(results):
                   "(CPU time over wall time; see below why that is not 2).", ""]
     t = results["throughput"]
     lines += [f"Training throughput of the default CNN ({t['date']}), {t['timed_rounds']} timed rounds after a "
-              f"warm-up, each one epoch of {t['images']} images on either path back to back (medians): "
-              f"train_cnn's tf.data path "
-              f"{t['ours_images_per_s']:.0f} images/s, plain Keras (numpy arrays into `model.fit`) "
-              f"{t['plain_images_per_s']:.0f} images/s: ratio **{t['ratio']:.2f}**."]
+              f"warm-up, each one epoch of {t['images']} images on either path back to back: median of the "
+              f"per-round ratios (ours / plain) **{t['ratio']:.2f}**, ours faster in "
+              f"{t['rounds_ours_faster']} of {t['timed_rounds']} rounds. Fastest epoch of each: train_cnn's "
+              f"tf.data path {t['ours_best_images_per_s']:.0f} images/s, plain Keras (numpy arrays into "
+              f"`model.fit`) {t['plain_best_images_per_s']:.0f} images/s. Per-round seconds are in "
+              f"`bench/results.json`."]
     if "accuracy" in results:
         lines += ["", f"Test accuracy: ANN {results['accuracy']['ann']:.4f}, CNN {results['accuracy']['cnn']:.4f}."]
     return "\n".join(lines)
