@@ -5,7 +5,7 @@ import struct
 import numpy as np
 from sklearn.model_selection import train_test_split
 
-from fmnist.errors import StudyError
+from fmnist.errors import StudyError, require_input
 
 CLASS_NAMES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
                "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot")
@@ -71,8 +71,8 @@ def check_length(payload, name, header_size, body_size):
 def load_raw_split(raw_dir, split):
     """(images, labels) of the 'train' or 'test' IDX pair in raw_dir, checked to match in count."""
     images_name, labels_name = SPLIT_FILES[split]
-    images = parse_idx_images((raw_dir / images_name).read_bytes(), images_name)
-    labels = parse_idx_labels((raw_dir / labels_name).read_bytes(), labels_name)
+    images = parse_idx_images(require_input(raw_dir / images_name, "fetch").read_bytes(), images_name)
+    labels = parse_idx_labels(require_input(raw_dir / labels_name, "fetch").read_bytes(), labels_name)
     if len(images) != len(labels):
         raise StudyError(f"{images_name} has {len(images)} images but {labels_name} has {len(labels)} labels")
     return images, labels
@@ -86,5 +86,5 @@ def stratified_split(images, labels, validation_fraction, seed):
 
 
 def load_split(path):
-    with np.load(path) as arrays:
+    with np.load(require_input(path, "preprocess")) as arrays:
         return arrays["images"], arrays["labels"]

@@ -1,9 +1,17 @@
 """The one error type a user can fix, and the wrapper that turns it into a one-line message."""
 import sys
+from pathlib import Path
 
 
 class StudyError(Exception):
     """A problem with the input or the configuration that the message tells the user how to fix."""
+
+
+def require_input(path, stage):
+    """`path` if it exists, else a StudyError naming the stage that writes it."""
+    if not Path(path).exists():
+        raise StudyError(f"{path} is missing: run `dvc repro {stage}` first")
+    return path
 
 
 def run_stage(main):

@@ -7,7 +7,6 @@ from dvclive.keras import DVCLiveCallback
 from fmnist.atomic import atomic_dir, atomic_path
 from fmnist.data import CLASS_NAMES, load_split
 from fmnist.models import with_flip_averaging
-from fmnist.params import load_params
 from fmnist.paths import model_file, prepared_split, training_log_dir
 
 
@@ -56,12 +55,10 @@ def fit(model, params, train, validation, live_dir):
               shuffle=False, verbose=2)  # the dataset reshuffles itself, seeded
 
 
-def train_stage(name, params_class, build):
-    """The whole of a train_<name> stage: params, seeded build, fit, then the model saved atomically."""
-    params = load_params(name, params_class)
+def train_stage(name, params, build, train, validation):
+    """A train_<name> stage after its inputs are read: seeded build, fit, then the model saved atomically."""
     make_deterministic(params.seed)
     model = build(params)
-    train, validation = (load_split(prepared_split(split)) for split in ("train", "validation"))
     with atomic_dir(training_log_dir(name)) as live_dir:
         fit(model, params, train, validation, live_dir)
         with atomic_path(model_file(name)) as temp:

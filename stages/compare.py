@@ -6,7 +6,7 @@ import numpy as np
 
 from fmnist.atomic import save_figure, write_json, write_text
 from fmnist.comparison import compare_models, comparison_report, f1_gain_records, model_f1_records, per_class_f1
-from fmnist.errors import StudyError, run_stage
+from fmnist.errors import StudyError, require_input, run_stage
 from fmnist.figures import per_class_f1_bars
 from fmnist.params import CompareParams, load_params
 from fmnist.paths import (COMPARE_METRICS, COMPARE_PLOTS, COMPARE_REPORT, MODELS, evaluation_plots_dir, metrics_file,
@@ -14,7 +14,7 @@ from fmnist.paths import (COMPARE_METRICS, COMPARE_PLOTS, COMPARE_REPORT, MODELS
 
 
 def load_predictions(model):
-    with np.load(predictions_file(model)) as arrays:
+    with np.load(require_input(predictions_file(model), f"evaluate@{model}")) as arrays:
         return arrays["labels"], arrays["probabilities"].argmax(axis=1)
 
 

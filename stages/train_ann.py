@@ -1,12 +1,17 @@
 """Stage train_ann: the dense baseline (no convolutions), trained on the prepared split."""
+from fmnist.data import load_split
 from fmnist.errors import run_stage
-from fmnist.models import build_ann
-from fmnist.params import AnnParams
-from fmnist.training import train_stage
+from fmnist.params import AnnParams, load_params
+from fmnist.paths import prepared_split
 
 
 def main():
-    train_stage("ann", AnnParams, build_ann)
+    params = load_params("ann", AnnParams)
+    train, validation = (load_split(prepared_split(split)) for split in ("train", "validation"))
+    # TensorFlow only now: its start-up notices (which no log level silences) must not bury an input error
+    from fmnist.models import build_ann
+    from fmnist.training import train_stage
+    train_stage("ann", params, build_ann, train, validation)
 
 
 if __name__ == "__main__":

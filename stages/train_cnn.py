@@ -1,12 +1,17 @@
 """Stage train_cnn: the convolutional network, trained on the prepared split."""
+from fmnist.data import load_split
 from fmnist.errors import run_stage
-from fmnist.models import build_cnn
-from fmnist.params import CnnParams
-from fmnist.training import train_stage
+from fmnist.params import CnnParams, load_params
+from fmnist.paths import prepared_split
 
 
 def main():
-    train_stage("cnn", CnnParams, build_cnn)
+    params = load_params("cnn", CnnParams)
+    train, validation = (load_split(prepared_split(split)) for split in ("train", "validation"))
+    # TensorFlow only now: its start-up notices (which no log level silences) must not bury an input error
+    from fmnist.models import build_cnn
+    from fmnist.training import train_stage
+    train_stage("cnn", params, build_cnn, train, validation)
 
 
 if __name__ == "__main__":

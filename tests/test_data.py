@@ -4,8 +4,8 @@ import struct
 import numpy as np
 import pytest
 
-from fmnist.data import (CLASS_NAMES, IMAGE_MAGIC, LABEL_MAGIC, SPLIT_FILES, load_raw_split, parse_idx_images,
-                         parse_idx_labels, sha256, stratified_split, verify_payload)
+from fmnist.data import (CLASS_NAMES, IMAGE_MAGIC, LABEL_MAGIC, SPLIT_FILES, load_raw_split, load_split,
+                         parse_idx_images, parse_idx_labels, sha256, stratified_split, verify_payload)
 from fmnist.errors import StudyError
 from idx_builders import flip_byte, idx_images, idx_labels, raw_payloads, synthetic_images
 
@@ -182,3 +182,13 @@ def test_stratified_split_different_seed_different_split():
     first = stratified_split(images, labels, 0.2, seed=5)
     second = stratified_split(images, labels, 0.2, seed=6)
     assert set(image_ids(first["validation"][0])) != set(image_ids(second["validation"][0]))
+
+
+def test_a_missing_prepared_split_names_the_file_and_the_stage_that_writes_it(tmp_path):
+    with pytest.raises(StudyError, match=r"train\.npz is missing: run `dvc repro preprocess` first"):
+        load_split(tmp_path / "train.npz")
+
+
+def test_a_missing_raw_file_names_the_fetch_stage(tmp_path):
+    with pytest.raises(StudyError, match=r"train-images-idx3-ubyte is missing: run `dvc repro fetch` first"):
+        load_raw_split(tmp_path, "train")

@@ -181,16 +181,33 @@ def test_params_file_that_is_not_a_mapping_is_an_error(tmp_path):
         load_params("cnn", CnnParams, path)
 
 
-def test_train_stage_with_zero_epochs_exits_2_with_one_line_naming_the_key(tmp_path):
+@pytest.mark.parametrize("command, section, key, message", [
+    (["train_cnn.py"], "cnn", "epochs", "cnn.epochs must be an integer >= 1, got 0"),
+    (["train_ann.py"], "ann", "epochs", "ann.epochs must be an integer >= 1, got 0"),
+    (["evaluate.py", "cnn"], "evaluate", "batch_size", "evaluate.batch_size must be an integer >= 1, got 0"),
+], ids=["train_cnn", "train_ann", "evaluate"])
+def test_tensorflow_stage_with_a_zero_exits_2_with_one_line_naming_the_key(tmp_path, command, section, key, message):
     document = yaml.safe_load((PROJECT / "params.yaml").read_text())
-    document["cnn"]["epochs"] = 0
+    document[section][key] = 0
     write_params(tmp_path / "params.yaml", document)
     # As a user runs it: TensorFlow's log level left alone, so its start-up notices would show up here too.
     env = {name: value for name, value in os.environ.items() if name != "TF_CPP_MIN_LOG_LEVEL"}
-    result = subprocess.run([sys.executable, str(PROJECT / "stages" / "train_cnn.py")], cwd=tmp_path, env=env,
+    result = subprocess.run([sys.executable, str(PROJECT / "stages" / command[0]), *command[1:]], cwd=tmp_path,
+                            env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.strip().splitlines() == [f"error: {message}"]
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["params.yaml"]
+
+
+@pytest.mark.parametrize("command, message", [
+    (["preprocess.py"], "data/raw/train-images-idx3-ubyte is missing: run `dvc repro fetch` first"),
+    (["train_cnn.py"], "data/prepared/train.npz is missing: run `dvc repro preprocess` first"),
+    (["compare.py"], "data/predictions/ann.npz is missing: run `dvc repro evaluate@ann` first"),
+], ids=["preprocess", "train_cnn", "compare"])
+def test_stage_run_before_its_inputs_exist_names_the_stage_to_run(tmp_path, command, message):
+    write_params(tmp_path / "params.yaml", yaml.safe_load((PROJECT / "params.yaml").read_text()))
+    result = subprocess.run([sys.executable, str(PROJECT / "stages" / command[0]), *command[1:]], cwd=tmp_path,
                             capture_output=True, text=True, timeout=300)
     assert result.returncode == 2, result.stderr
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("error: cnn.epochs must be an integer >= 1, got 0")
+    assert result.stderr.strip().splitlines() == [f"error: {message}"]
     assert sorted(path.name for path in tmp_path.iterdir()) == ["params.yaml"]
