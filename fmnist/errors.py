@@ -1,4 +1,5 @@
-"""The one error type a user can fix, and the wrapper that turns it into a one-line message."""
+"""The one error type a user can fix, the missing-input check that raises it, and the wrapper that turns it into
+a one-line message."""
 import sys
 from pathlib import Path
 
