@@ -181,22 +181,29 @@ def test_params_file_that_is_not_a_mapping_is_an_error(tmp_path):
         load_params("cnn", CnnParams, path)
 
 
+def assert_stage_fails_with_one_line(tmp_path, command, message, section=None, key=None, value=None):
+    """Run stages/COMMAND in tmp_path on the project's params.yaml, with section.key set to value if given:
+    exit 2, stderr exactly `error: MESSAGE`, nothing written."""
+    document = yaml.safe_load((PROJECT / "params.yaml").read_text())
+    if section:
+        document[section][key] = value
+    write_params(tmp_path / "params.yaml", document)
+    # As a user runs it: TensorFlow's log level left alone, so its start-up notices would show up here too.
+    env = {name: setting for name, setting in os.environ.items() if name != "TF_CPP_MIN_LOG_LEVEL"}
+    result = subprocess.run([sys.executable, str(PROJECT / "stages" / command[0]), *command[1:]], cwd=tmp_path,
+                            env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.strip().splitlines() == [f"error: {message}"]
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["params.yaml"]
+
+
 @pytest.mark.parametrize("command, section, key, message", [
     (["train_cnn.py"], "cnn", "epochs", "cnn.epochs must be an integer >= 1, got 0"),
     (["train_ann.py"], "ann", "epochs", "ann.epochs must be an integer >= 1, got 0"),
     (["evaluate.py", "cnn"], "evaluate", "batch_size", "evaluate.batch_size must be an integer >= 1, got 0"),
 ], ids=["train_cnn", "train_ann", "evaluate"])
 def test_tensorflow_stage_with_a_zero_exits_2_with_one_line_naming_the_key(tmp_path, command, section, key, message):
-    document = yaml.safe_load((PROJECT / "params.yaml").read_text())
-    document[section][key] = 0
-    write_params(tmp_path / "params.yaml", document)
-    # As a user runs it: TensorFlow's log level left alone, so its start-up notices would show up here too.
-    env = {name: value for name, value in os.environ.items() if name != "TF_CPP_MIN_LOG_LEVEL"}
-    result = subprocess.run([sys.executable, str(PROJECT / "stages" / command[0]), *command[1:]], cwd=tmp_path,
-                            env=env, capture_output=True, text=True, timeout=300)
-    assert result.returncode == 2, result.stderr
-    assert result.stderr.strip().splitlines() == [f"error: {message}"]
-    assert sorted(path.name for path in tmp_path.iterdir()) == ["params.yaml"]
+    assert_stage_fails_with_one_line(tmp_path, command, message, section, key, 0)
 
 
 @pytest.mark.parametrize("command, message", [
@@ -205,9 +212,4 @@ def test_tensorflow_stage_with_a_zero_exits_2_with_one_line_naming_the_key(tmp_p
     (["compare.py"], "data/predictions/ann.npz is missing: run `dvc repro evaluate@ann` first"),
 ], ids=["preprocess", "train_cnn", "compare"])
 def test_stage_run_before_its_inputs_exist_names_the_stage_to_run(tmp_path, command, message):
-    write_params(tmp_path / "params.yaml", yaml.safe_load((PROJECT / "params.yaml").read_text()))
-    result = subprocess.run([sys.executable, str(PROJECT / "stages" / command[0]), *command[1:]], cwd=tmp_path,
-                            capture_output=True, text=True, timeout=300)
-    assert result.returncode == 2, result.stderr
-    assert result.stderr.strip().splitlines() == [f"error: {message}"]
-    assert sorted(path.name for path in tmp_path.iterdir()) == ["params.yaml"]
+    assert_stage_fails_with_one_line(tmp_path, command, message)
