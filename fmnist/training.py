@@ -4,8 +4,9 @@ import tensorflow as tf
 from dvclive import Live
 from dvclive.keras import DVCLiveCallback
 
-from fmnist.atomic import atomic_dir, atomic_path
+from fmnist.atomic import atomic_dir
 from fmnist.data import CLASS_NAMES, load_split
+from fmnist.model_files import save_model
 from fmnist.models import with_flip_averaging
 from fmnist.paths import model_file, prepared_split, training_log_dir
 
@@ -61,6 +62,5 @@ def train_stage(name, params, build, train, validation):
     model = build(params)
     with atomic_dir(training_log_dir(name)) as live_dir:
         fit(model, params, train, validation, live_dir)
-        with atomic_path(model_file(name)) as temp:
-            (with_flip_averaging(model) if params.test_time_flip else model).save(temp)
+        save_model(with_flip_averaging(model) if params.test_time_flip else model, model_file(name))
     print(f"train_{name}: {model.count_params()} parameters, saved {model_file(name)}")

@@ -5,11 +5,12 @@ import numpy as np
 
 from fmnist.atomic import save_arrays, save_figure, write_json, write_text
 from fmnist.data import load_split
-from fmnist.errors import StudyError, require_input, run_stage
+from fmnist.errors import StudyError, run_stage
 from fmnist.evaluation import (classification_metrics, classification_report_table,
                                confidence_bins, confusion_counts, confusion_records,
                                misclassified_examples)
 from fmnist.figures import confusion_heatmap, misclassified_gallery, reliability_diagram
+from fmnist.model_files import load_model
 from fmnist.params import EvaluateParams, load_params
 from fmnist.paths import MODELS, evaluation_plots_dir, metrics_file, model_file, predictions_file, prepared_split
 
@@ -20,11 +21,7 @@ def main():
         raise StudyError(f"usage: python stages/evaluate.py MODEL, with MODEL one of {', '.join(MODELS)}")
     params = load_params("evaluate", EvaluateParams)
     images, labels = load_split(prepared_split("test"))
-    model_path = require_input(model_file(model_name), f"train_{model_name}")
-    # TensorFlow only now: its start-up notices (which no log level silences) must not bury an input error
-    import keras
-    from fmnist.models import HorizontalFlip  # noqa: F401  (registers the layer that flip-averaged models use)
-    model = keras.saving.load_model(model_path)
+    model = load_model(model_file(model_name), model_name)
     probabilities = model.predict(images.astype("float32"), batch_size=params.batch_size, verbose=0)
     predicted = probabilities.argmax(axis=1)
     title = f"{model_name.upper()} on the test set"
