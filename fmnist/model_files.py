@@ -4,16 +4,19 @@ Keras is imported inside the functions: callers check their inputs first, and Te
 (which no log level silences on some CPUs) must not bury a one-line error.
 """
 import json
+import re
 import zipfile
 from pathlib import Path
 
 from fmnist.atomic import atomic_path
 from fmnist.errors import StudyError
 
-# A .keras archive stamps its members and metadata.json with the save time; fixed values make the same
-# weights give the same bytes, so a retrain with unchanged inputs leaves dvc.lock unchanged.
+# A .keras archive stamps its members and metadata.json with the save time, and config.json names shared objects
+# by their id() in the saving process; fixed values make the same weights give the same bytes, so a retrain with
+# unchanged inputs leaves dvc.lock unchanged.
 FIXED_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 FIXED_DATE_SAVED = "1980-01-01@00:00:00"
+SHARED_OBJECT_ID = re.compile(rb'"shared_object_id": (\d+)')
 
 
 def save_model(model, path):
@@ -26,9 +29,18 @@ def save_model(model, path):
             for name, (compress_type, data) in sorted(members.items()):
                 if name == "metadata.json":
                     data = json.dumps({**json.loads(data), "date_saved": FIXED_DATE_SAVED}).encode()
+                if name == "config.json":
+                    data = numbered_shared_objects(data)
                 member = zipfile.ZipInfo(name, date_time=FIXED_ZIP_TIME)
                 member.compress_type, member.external_attr = compress_type, 0o644 << 16
                 archive.writestr(member, data)
+
+
+def numbered_shared_objects(config):
+    """config.json with each shared object's id() replaced by its order of first appearance (same sharing)."""
+    numbers = {}
+    return SHARED_OBJECT_ID.sub(
+        lambda match: b'"shared_object_id": %d' % numbers.setdefault(match[1], len(numbers)), config)
 
 
 def require_model(path, name):

@@ -1,5 +1,7 @@
-"""fmnist.training: the same seed gives bit-identical weights across processes, and fit logs through dvclive."""
+"""fmnist.training: the same seed gives bit-identical weights and byte-identical files across processes, and fit
+logs through dvclive."""
 import csv
+import hashlib
 import json
 import os
 import subprocess
@@ -21,7 +23,8 @@ from pathlib import Path
 import numpy as np
 sys.path.insert(0, {tests_dir!r})
 from idx_builders import banded_images
-from fmnist.models import build_cnn
+from fmnist.model_files import save_model
+from fmnist.models import build_cnn, with_flip_averaging
 from fmnist.params import CnnParams
 from fmnist.training import fit, make_deterministic
 
@@ -34,6 +37,7 @@ model = build_cnn(params)
 print("INITIAL", digest(model))
 fit(model, params, banded_images(200, 1), banded_images(60, 2), Path(sys.argv[1]))
 print("TRAINED", digest(model))
+save_model(with_flip_averaging(model), Path("model.keras"))
 """
 
 
@@ -72,7 +76,7 @@ def two_runs(tmp_path_factory):
         stdout, stderr = process.communicate(timeout=300)
         assert process.returncode == 0, stderr[-3000:]
         hashes = dict(line.split() for line in stdout.splitlines() if line.startswith(("INITIAL ", "TRAINED ")))
-        results.append({"dir": workdir / "live", "hashes": hashes})
+        results.append({"workdir": workdir, "dir": workdir / "live", "hashes": hashes})
     return results
 
 
@@ -115,4 +119,17 @@ def test_fit_writes_the_final_metrics(two_runs):
 
 def test_both_runs_log_the_same_metrics(two_runs):
     first, second = (json.loads((run["dir"] / "metrics.json").read_text()) for run in two_runs)
+    assert first == second
+
+
+def file_digests(directory):
+    """{relative path: md5} of every file under directory."""
+    return {str(path.relative_to(directory)): hashlib.md5(path.read_bytes()).hexdigest()
+            for path in sorted(directory.rglob("*")) if path.is_file()}
+
+
+def test_both_runs_write_byte_identical_files(two_runs):
+    """The saved .keras archive and every dvclive file, as DVC hashes them: a rerun leaves dvc.lock unchanged."""
+    first, second = (file_digests(run["workdir"]) for run in two_runs)
+    assert "model.keras" in first and "live/metrics.json" in first
     assert first == second
