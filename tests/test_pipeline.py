@@ -38,7 +38,14 @@ def run(project, env, *args):
 @pytest.fixture(scope="module")
 def project(tmp_path_factory):
     """A committed git+DVC copy of the project whose fetch source is a folder of synthetic .gz files."""
-    root = tmp_path_factory.mktemp("study")
+    return build_project(tmp_path_factory.mktemp("study"))
+
+
+def build_project(root):
+    """Copy the project to root/project, fetching from synthetic .gz files under root; commit, `dvc repro`, commit.
+
+    Returns the copy's path, the environment to run its commands in, the dvc command and the repro's output.
+    """
     project = root / "project"
     for name in COPIED:
         target = project / name
