@@ -56,11 +56,25 @@ def fit(model, params, train, validation, live_dir):
               shuffle=False, verbose=2)  # the dataset reshuffles itself, seeded
 
 
-def train_stage(name, params, build, train, validation):
-    """A train_<name> stage after its inputs are read: seeded build, fit, then the model saved atomically."""
+def train_model(params, build, train, validation, live_dir):
+    """Seeded build and fit: the one training path of the train_<name> stages and of the search.
+
+    Returns the trained model (without test-time flip averaging: see deployed_model).
+    """
     make_deterministic(params.seed)
     model = build(params)
+    fit(model, params, train, validation, live_dir)
+    return model
+
+
+def deployed_model(model, params):
+    """The model as it is saved and evaluated: flip-averaged when params.test_time_flip."""
+    return with_flip_averaging(model) if params.test_time_flip else model
+
+
+def train_stage(name, params, build, train, validation):
+    """A train_<name> stage after its inputs are read: seeded build, fit, then the model saved atomically."""
     with atomic_dir(training_log_dir(name)) as live_dir:
-        fit(model, params, train, validation, live_dir)
-        save_model(with_flip_averaging(model) if params.test_time_flip else model, model_file(name))
+        model = train_model(params, build, train, validation, live_dir)
+        save_model(deployed_model(model, params), model_file(name))
     print(f"train_{name}: {model.count_params()} parameters, saved {model_file(name)}")
