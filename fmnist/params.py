@@ -1,86 +1,95 @@
-"""params.yaml, read one section at a time and validated into a frozen dataclass."""
-import dataclasses
-import typing
+"""params.yaml, read one section at a time and validated into a frozen pydantic model; its JSON Schema for editors.
+
+`python -m fmnist.params --schema` writes params.schema.json, the schema that params.yaml's first line names.
+"""
+import json
+import sys
 from pathlib import Path
+from typing import Annotated, Literal
 
 import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from fmnist.atomic import write_text
 from fmnist.errors import StudyError
 
 PARAMS_FILE = Path("params.yaml")
+SCHEMA_FILE = Path("params.schema.json")
 
 
-def knob(*, low=None, high=None, choices=None):
-    """A dataclass field whose value must lie in [low, high] (numbers, list items) or in choices.
+class Section(BaseModel):
+    """No defaults: params.yaml is the single source of every value. Strict: "10" is not an integer, 1 not a flag."""
 
-    No defaults: params.yaml is the single source of every value.
-    """
-    return dataclasses.field(metadata={"low": low, "high": high, "choices": choices})
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
-@dataclasses.dataclass(frozen=True)
-class FetchParams:
-    source_dir: str = knob()
-    urls: tuple[str, ...] = knob()
-    timeout_s: float = knob(low=1)
+class FetchParams(Section):
+    source_dir: str
+    urls: tuple[str, ...] = Field(min_length=1, strict=False)  # lax: a YAML list becomes the tuple; items stay strict
+    timeout_s: float = Field(ge=1)
 
 
-@dataclasses.dataclass(frozen=True)
-class PreprocessParams:
-    validation_fraction: float = knob(low=0.01, high=0.5)
-    seed: int = knob(low=0)
-    grid_images_per_class: int = knob(low=1, high=20)
+class PreprocessParams(Section):
+    validation_fraction: float = Field(ge=0.01, le=0.5)
+    seed: int = Field(ge=0)
+    grid_images_per_class: int = Field(ge=1, le=20)
 
 
-@dataclasses.dataclass(frozen=True)
-class TrainingParams:
+class TrainingParams(Section):
     """Knobs shared by both models' training; each model section adds its architecture."""
 
-    epochs: int = knob(low=1)
-    batch_size: int = knob(low=1)
-    learning_rate: float = knob(low=1e-6, high=1.0)
-    schedule: str = knob(choices=("constant", "cosine"))
-    weight_decay: float = knob(low=0.0, high=1.0)
-    label_smoothing: float = knob(low=0.0, high=0.5)
-    early_stopping_patience: int = knob(low=0)
-    flip: bool = knob()
-    translate: float = knob(low=0.0, high=0.5)
-    erase: float = knob(low=0.0, high=1.0)
-    test_time_flip: bool = knob()
-    seed: int = knob(low=0)
+    epochs: int = Field(ge=1)
+    batch_size: int = Field(ge=1)
+    learning_rate: float = Field(ge=1e-6, le=1.0)
+    schedule: Literal["constant", "cosine"]
+    weight_decay: float = Field(ge=0.0, le=1.0)
+    label_smoothing: float = Field(ge=0.0, le=0.5)
+    early_stopping_patience: int = Field(ge=0)
+    flip: bool
+    translate: float = Field(ge=0.0, le=0.5)
+    erase: float = Field(ge=0.0, le=1.0)
+    test_time_flip: bool
+    seed: int = Field(ge=0)
 
 
-@dataclasses.dataclass(frozen=True)
 class AnnParams(TrainingParams):
-    hidden_units: tuple[int, ...] = knob(low=1)
-    dropout: float = knob(low=0.0, high=0.9)
+    hidden_units: tuple[Annotated[int, Field(ge=1)], ...] = Field(min_length=1, strict=False)
+    dropout: float = Field(ge=0.0, le=0.9)
 
 
-@dataclasses.dataclass(frozen=True)
 class CnnParams(TrainingParams):
-    filters: tuple[int, ...] = knob(low=1)
-    convs_per_block: int = knob(low=1, high=4)
-    kernel_size: int = knob(low=1, high=7)
-    padding: str = knob(choices=("valid", "same"))
-    batch_norm: bool = knob()
-    dense_units: int = knob(low=0)
-    dropout: float = knob(low=0.0, high=0.9)
+    filters: tuple[Annotated[int, Field(ge=1)], ...] = Field(min_length=1, strict=False)
+    convs_per_block: int = Field(ge=1, le=4)
+    kernel_size: int = Field(ge=1, le=7)
+    padding: Literal["valid", "same"]
+    batch_norm: bool
+    dense_units: int = Field(ge=0)
+    dropout: float = Field(ge=0.0, le=0.9)
 
 
-@dataclasses.dataclass(frozen=True)
-class EvaluateParams:
-    batch_size: int = knob(low=1)
-    calibration_bins: int = knob(low=2, high=100)
-    gallery_pairs: int = knob(low=1, high=10)
-    gallery_images_per_pair: int = knob(low=1, high=12)
+class EvaluateParams(Section):
+    batch_size: int = Field(ge=1)
+    calibration_bins: int = Field(ge=2, le=100)
+    gallery_pairs: int = Field(ge=1, le=10)
+    gallery_images_per_pair: int = Field(ge=1, le=12)
 
 
-@dataclasses.dataclass(frozen=True)
-class CompareParams:
-    bootstrap_resamples: int = knob(low=10)
-    confidence: float = knob(low=0.5, high=0.999)
-    significance_level: float = knob(low=1e-6, high=0.5)
-    seed: int = knob(low=0)
+class CompareParams(Section):
+    bootstrap_resamples: int = Field(ge=10)
+    confidence: float = Field(ge=0.5, le=0.999)
+    significance_level: float = Field(ge=1e-6, le=0.5)
+    seed: int = Field(ge=0)
+
+
+class ParamsFile(Section):
+    """The whole file: one section per stage."""
+
+    fetch: FetchParams
+    preprocess: PreprocessParams
+    ann: AnnParams
+    cnn: CnnParams
+    evaluate: EvaluateParams
+    compare: CompareParams
 
 
 def load_params(section, cls, path=PARAMS_FILE):
@@ -97,48 +106,50 @@ def load_params(section, cls, path=PARAMS_FILE):
 
 
 def parse_section(section, values, cls):
-    fields = {field.name: field for field in dataclasses.fields(cls)}
-    unknown = sorted(set(values) - set(fields))
+    try:
+        return cls.model_validate(values)
+    except ValidationError as error:
+        raise StudyError(first_problem(section, cls, error.errors())) from None
+
+
+def first_problem(section, cls, errors):
+    """One line for the first problem: an unknown key, else a missing one, else the first bad value."""
+    unknown = sorted(str(e["loc"][0]) for e in errors if e["type"] in {"extra_forbidden", "invalid_key"})
     if unknown:
-        raise StudyError(f"{section}.{unknown[0]} is not a known key; allowed: {', '.join(fields)}")
-    missing = sorted(set(fields) - set(values))
+        return f"{section}.{unknown[0]} is not a known key; allowed: {', '.join(cls.model_fields)}"
+    missing = sorted(e["loc"][0] for e in errors if e["type"] == "missing")
     if missing:
-        raise StudyError(f"{section}.{missing[0]} is missing from params.yaml: add it")
-    return cls(**{name: check_value(f"{section}.{name}", values[name], field) for name, field in fields.items()})
+        return f"{section}.{missing[0]} is missing from params.yaml: add it"
+    (name, *index), value = errors[0]["loc"], errors[0]["input"]  # pydantic reports in field order
+    rule = cls.model_json_schema()["properties"][name]
+    if index:
+        return f"{section}.{name}[{index[0]}] must be {describe(rule['items'])}, got {value!r}"
+    if rule.get("type") == "array":
+        return f"{section}.{name} must be a non-empty list of {describe(rule['items'])}, got {value!r}"
+    return f"{section}.{name} must be {describe(rule)}, got {value!r}"
 
 
-def check_value(key, value, field):
-    kind = field.type
-    if typing.get_origin(kind) is tuple:
-        item_kind = typing.get_args(kind)[0]
-        if not isinstance(value, list) or not value:
-            raise StudyError(f"{key} must be a non-empty list of {describe(item_kind, field)}, got {value!r}")
-        return tuple(check_scalar(f"{key}[{index}]", item, item_kind, field) for index, item in enumerate(value))
-    return check_scalar(key, value, kind, field)
-
-
-def check_scalar(key, value, kind, field):
-    low, high, choices = (field.metadata[name] for name in ("low", "high", "choices"))
-    if kind is float and isinstance(value, int) and not isinstance(value, bool):
-        value = float(value)
-    well_typed = isinstance(value, kind) and not (kind is not bool and isinstance(value, bool))
-    in_range = well_typed and (
-        (choices is None or value in choices)
-        and (low is None or value >= low)
-        and (high is None or value <= high)
-    )
-    if not in_range:
-        raise StudyError(f"{key} must be {describe(kind, field)}, got {value!r}")
-    return value
-
-
-def describe(kind, field):
-    low, high, choices = (field.metadata[name] for name in ("low", "high", "choices"))
-    if choices:
-        return "one of " + ", ".join(repr(choice) for choice in choices)
-    text = {int: "an integer", float: "a number", bool: "true or false", str: "a string"}[kind]
-    if low is not None and high is not None:
-        return f"{text} in [{low}, {high}]"
-    if low is not None:
-        return f"{text} >= {low}"
+def describe(rule):
+    """A JSON Schema rule in words: 'an integer >= 1', 'a number in [0.0, 0.5]', "one of 'valid', 'same'"."""
+    if "enum" in rule:
+        return "one of " + ", ".join(repr(choice) for choice in rule["enum"])
+    words = {"integer": "an integer", "number": "a number", "boolean": "true or false", "string": "a string"}
+    text = words[rule["type"]]
+    if "minimum" in rule and "maximum" in rule:
+        return f"{text} in [{rule['minimum']}, {rule['maximum']}]"
+    if "minimum" in rule:
+        return f"{text} >= {rule['minimum']}"
     return text
+
+
+def schema_text():
+    """params.yaml's JSON Schema (draft 2020-12), generated from the models above, as params.schema.json holds it."""
+    schema = {"$schema": "https://json-schema.org/draft/2020-12/schema", **ParamsFile.model_json_schema()}
+    return json.dumps(schema, indent=2) + "\n"
+
+
+if __name__ == "__main__":
+    if sys.argv[1:] != ["--schema"]:
+        sys.exit(f"usage: python -m fmnist.params --schema   (writes {SCHEMA_FILE}, run from the project root)")
+    write_text(SCHEMA_FILE, schema_text())
+    print(f"wrote {SCHEMA_FILE}")

@@ -1,10 +1,9 @@
 """Shared test helpers: the repo's real params.yaml, one section at a time, with per-test overrides.
 
-The params dataclasses have no defaults (params.yaml is the single source of every value), and the file's
+The params models have no defaults (params.yaml is the single source of every value), and the file's
 values get tuned, so a test passes as overrides every value its assertions depend on.
 Test modules import these with `from conftest import ...` (tests/ is on sys.path, as for idx_builders).
 """
-import dataclasses
 from pathlib import Path
 
 import yaml
@@ -20,9 +19,8 @@ def project_section(section):
 
 
 def as_yaml(params):
-    """A params dataclass as YAML would give its section: a dict, tuples as lists."""
-    return {name: list(value) if isinstance(value, tuple) else value
-            for name, value in dataclasses.asdict(params).items()}
+    """A params model as YAML would give its section: a dict, tuples as lists."""
+    return {name: list(value) if isinstance(value, tuple) else value for name, value in params.model_dump().items()}
 
 
 def project_params(section, cls, **overrides):
@@ -30,5 +28,4 @@ def project_params(section, cls, **overrides):
 
     Overrides pass the same validation as the file, so a test cannot build params the stages would reject.
     """
-    params = dataclasses.replace(load_params(section, cls, PROJECT_PARAMS_FILE), **overrides)
-    return parse_section(section, as_yaml(params), cls)
+    return parse_section(section, as_yaml(load_params(section, cls, PROJECT_PARAMS_FILE)) | overrides, cls)

@@ -1,18 +1,19 @@
-"""fmnist.params: every section of params.yaml validated into its dataclass, errors naming the key."""
-import dataclasses
+"""fmnist.params: every section of params.yaml validated into its model, errors naming the key."""
+import json
 import os
 import subprocess
 import sys
 import typing
 from pathlib import Path
 
+import jsonschema
 import pytest
 import yaml
 
 from conftest import as_yaml, project_params, project_section
 from fmnist.errors import StudyError
-from fmnist.params import (AnnParams, CnnParams, CompareParams, EvaluateParams, FetchParams, PreprocessParams,
-                           load_params, parse_section)
+from fmnist.params import (SCHEMA_FILE, AnnParams, CnnParams, CompareParams, EvaluateParams, FetchParams,
+                           PreprocessParams, load_params, parse_section, schema_text)
 
 PROJECT = Path(__file__).resolve().parents[1]
 SECTIONS = {"fetch": FetchParams, "preprocess": PreprocessParams, "ann": AnnParams, "cnn": CnnParams,
@@ -27,8 +28,13 @@ def error_for(section, cls, **changes):
 
 
 def has_declared_type(value, kind):
-    if typing.get_origin(kind) is tuple:
-        return isinstance(value, tuple) and all(has_declared_type(item, typing.get_args(kind)[0]) for item in value)
+    origin, args = typing.get_origin(kind), typing.get_args(kind)
+    if origin is typing.Annotated:
+        return has_declared_type(value, args[0])
+    if origin is typing.Literal:
+        return value in args
+    if origin is tuple:
+        return isinstance(value, tuple) and all(has_declared_type(item, args[0]) for item in value)
     return isinstance(value, kind) and (kind is bool or not isinstance(value, bool))
 
 
@@ -36,13 +42,12 @@ def has_declared_type(value, kind):
 def test_repo_params_file_loads_every_section_with_its_values(section):
     params = load_params(section, SECTIONS[section], PROJECT / "params.yaml")
     assert isinstance(params, SECTIONS[section])
-    for field in dataclasses.fields(params):
-        assert has_declared_type(getattr(params, field.name), field.type), field.name
+    for name, field in type(params).model_fields.items():
+        assert has_declared_type(getattr(params, name), field.annotation), name
     assert as_yaml(params) == project_section(section)
 
 
-@pytest.mark.parametrize("section, key", [(section, field.name) for section, cls in SECTIONS.items()
-                                          for field in dataclasses.fields(cls)])
+@pytest.mark.parametrize("section, key", [(section, key) for section, cls in SECTIONS.items() for key in cls.model_fields])
 def test_every_missing_key_is_named(section, key):
     """No key has a fallback in code: a section without any one of them is an error naming it."""
     values = project_section(section)
@@ -55,7 +60,7 @@ def test_overrides_are_validated_like_the_file():
     assert project_params("cnn", CnnParams, padding="same", filters=(8,)).filters == (8,)
     with pytest.raises(StudyError, match=r"^cnn\.padding must be one of"):
         project_params("cnn", CnnParams, padding="full")
-    with pytest.raises(TypeError):
+    with pytest.raises(StudyError, match=r"^cnn\.filterz is not a known key"):
         project_params("cnn", CnnParams, filterz=(8,))
 
 
@@ -213,3 +218,36 @@ def test_tensorflow_stage_with_a_zero_exits_2_with_one_line_naming_the_key(tmp_p
 ], ids=["preprocess", "train_cnn", "compare"])
 def test_stage_run_before_its_inputs_exist_names_the_stage_to_run(tmp_path, command, message):
     assert_stage_fails_with_one_line(tmp_path, command, message)
+
+
+def test_committed_schema_is_the_generated_one():
+    assert (PROJECT / SCHEMA_FILE).read_text(encoding="utf-8") == schema_text(), "run: python -m fmnist.params --schema"
+
+
+def test_params_file_names_its_schema_and_passes_it():
+    text = (PROJECT / "params.yaml").read_text(encoding="utf-8")
+    assert text.splitlines()[0] == f"# yaml-language-server: $schema={SCHEMA_FILE}"
+    jsonschema.validate(yaml.safe_load(text), json.loads(schema_text()))
+
+
+@pytest.mark.parametrize("section, key, value", [
+    ("cnn", "epochs", 0), ("cnn", "epochs", "10"), ("cnn", "epochz", 3), ("cnn", "padding", "full"),
+    ("cnn", "batch_norm", 1), ("ann", "hidden_units", []), ("ann", "hidden_units", [512, 0]), ("fetch", "urls", "x"),
+])
+def test_schema_rejects_what_the_stages_reject(section, key, value):
+    """An editor flags the same values the stage stops on."""
+    document = yaml.safe_load((PROJECT / "params.yaml").read_text(encoding="utf-8"))
+    document[section][key] = value
+    with pytest.raises(StudyError):
+        parse_section(section, document[section], SECTIONS[section])
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(document, json.loads(schema_text()))
+
+
+def test_schema_rejects_a_missing_key_and_an_unknown_section():
+    document = yaml.safe_load((PROJECT / "params.yaml").read_text(encoding="utf-8"))
+    del document["cnn"]["dropout"]
+    document["cnnn"] = {}
+    errors = jsonschema.Draft202012Validator(json.loads(schema_text())).iter_errors(document)
+    assert sorted(error.message for error in errors) == ["'dropout' is a required property",
+                                                         "Additional properties are not allowed ('cnnn' was unexpected)"]

@@ -1,12 +1,14 @@
 """End to end: the real dvc CLI on a temporary copy of the project, with a tiny synthetic IDX data set."""
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+import vl_convert
 import yaml
 
 from fmnist.data import CLASS_NAMES, RAW_CHECKSUMS
@@ -14,7 +16,8 @@ from fmnist.fetch import CHECKSUMS_OVERRIDE_ENV
 from idx_builders import banded_images, raw_payloads, write_checksums, write_gz_dir
 
 PROJECT = Path(__file__).resolve().parents[1]
-COPIED = ["dvc.yaml", "params.yaml", "stages", "fmnist", ".dvc/config", ".dvc/offline-plots.html", ".dvcignore", ".gitignore"]
+COPIED = ["dvc.yaml", "params.yaml", "stages", "fmnist", ".dvc/config", ".dvc/offline-plots.html", ".dvc/plots",
+          ".dvcignore", ".gitignore", "search/plot", "search/front.png"]  # dvc.yaml's plots show the committed study
 TINY = {"fetch": {"timeout_s": 1}, "preprocess": {"validation_fraction": 0.2, "grid_images_per_class": 2},
         "ann": {"epochs": 1, "batch_size": 32}, "cnn": {"epochs": 1, "batch_size": 32},
         "evaluate": {"gallery_pairs": 2, "gallery_images_per_pair": 2},
@@ -137,8 +140,11 @@ def test_plots_show_renders_both_confusion_matrices(project):
     shown = json.loads(run(root, env, *dvc, "plots", "show", "--json"))["data"]
     for model in ("ANN", "CNN"):
         for kind in ("counts", "share of each actual class"):
-            confusion = shown[f"{model} confusion matrix, {kind}"][0]["content"]["data"]["values"]
-            assert {row["actual"] for row in confusion} == set(CLASS_NAMES)
+            spec = shown[f"{model} confusion matrix, {kind}"][0]["content"]
+            assert {row["actual"] for row in spec["data"]["values"]} == set(CLASS_NAMES)
+            axes = spec["spec"]["encoding"]
+            assert axes["x"]["sort"] == axes["y"]["sort"] == list(CLASS_NAMES), "label order, as in confusion.png"
+            assert (axes["x"]["field"], axes["y"]["field"]) == ("predicted", "actual"), "a row per actual class"
     f1_bars = shown["Per-class F1 on the test set, ANN and CNN"][0]["content"]["data"]["values"]
     assert {row["filename"] for row in f1_bars} == {"ann.json", "cnn.json"}
     curves = shown["Accuracy per epoch (train and validation)"][0]["content"]["data"]["values"]
@@ -153,6 +159,23 @@ def test_plots_show_renders_both_confusion_matrices(project):
     assert "cdn.jsdelivr" not in html, "the page must render offline: the vega libraries are inlined"
 
 
+def test_plots_show_draws_each_model_in_its_colour_with_validation_dashed(project):
+    """The curves' specs as `dvc plots show` fills them, drawn by vl-convert: what the page shows."""
+    root, env, dvc = project["path"], project["env"], project["dvc"]
+    shown = json.loads(run(root, env, *dvc, "plots", "show", "--json"))["data"]
+    for title in ("Accuracy per epoch (train and validation)", "Loss per epoch (train and validation)"):
+        svg = vl_convert.vegalite_to_svg(shown[title][0]["content"])
+        lines = {curve: (colour, dash) for curve, colour, dash in re.findall(
+            r'curve: ([^"]+)" [^>]*"line mark"[^>]*stroke="([^"]+)"[^>]*stroke-dasharray="([^"]+)"', svg)}
+        assert set(lines) == {"ANN train", "ANN validation", "CNN train", "CNN validation"}, title
+        colour = {curve: colour for curve, (colour, _) in lines.items()}
+        assert colour["ANN train"] == colour["ANN validation"] != colour["CNN train"] == colour["CNN validation"]
+        assert lines["ANN train"][1] == lines["CNN train"][1] == "1,0", "train solid"
+        assert lines["ANN validation"][1] == lines["CNN validation"][1] != "1,0", "validation dashed"
+        for curve in lines:
+            assert f">{curve}</text>" in svg, f"the legend names {curve}"
+
+
 def test_experiment_run_and_show(project):
     root, env, dvc = project["path"], project["env"], project["dvc"]
     run(root, env, *dvc, "exp", "run", "-n", "dense-32-cnn", "-S", "cnn.dense_units=32")
@@ -165,3 +188,30 @@ def test_experiment_run_and_show(project):
     assert data["params"]["params.yaml"]["data"]["cnn"]["dense_units"] == 32
     assert "accuracy" in data["metrics"]["metrics/cnn.json"]["data"]
     assert "eval" in data["metrics"]["dvclive/cnn/metrics.json"]["data"]
+
+
+def test_predict_gives_the_evaluate_stage_answers_on_the_test_images(project, tmp_path):
+    """bin/predict on the test images written as PNG files: the classes and probabilities evaluate stored."""
+    import numpy as np
+    from PIL import Image
+
+    root = project["path"]
+    with np.load(root / "data/prepared/test.npz") as test:
+        images = test["images"]
+    assert len(images) == 100
+    (tmp_path / "test").mkdir()
+    for index, image in enumerate(images):
+        Image.fromarray(image).save(tmp_path / "test" / f"{index:03d}.png")
+    for model in ("ann", "cnn"):
+        with np.load(root / f"data/predictions/{model}.npz") as stored:
+            expected = stored["probabilities"]
+        result = subprocess.run([str(PROJECT / "bin/predict"), "test", "--model", model, "--top", "10", "--json",
+                                 "--models-dir", str(root / "models")],
+                                cwd=tmp_path, env=project["env"], capture_output=True, text=True, timeout=600)
+        assert result.returncode == 0, result.stderr
+        records = json.loads(result.stdout)
+        assert [record["path"] for record in records] == [f"test/{index:03d}.png" for index in range(len(images))]
+        assert [record["class"] for record in records] == [CLASS_NAMES[index] for index in expected.argmax(axis=1)]
+        probabilities = np.array([[{entry["class"]: entry["probability"] for entry in record["top"]}[name]
+                                   for name in CLASS_NAMES] for record in records])
+        np.testing.assert_allclose(probabilities, expected, rtol=0, atol=1e-6)
