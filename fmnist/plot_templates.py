@@ -1,4 +1,4 @@
-"""DVC plot templates (.dvc/plots/*.json): classes in the data set's label order, training curves per model.
+"""DVC plot templates (.dvc/plots/*.json): classes in label order, training curves per model, the search front.
 
 DVC's built-in confusion and bar templates sort class names alphabetically; these are the same templates with the
 class axes in CLASS_NAMES order, like the matplotlib figures. `python -m fmnist.plot_templates` writes them; they
@@ -62,6 +62,30 @@ def training_curves():
     }
 
 
+def search_front():
+    """bin/search's trials, front and default (search/plot/*.json) as one scatter, on an axis that fits them."""
+    anchor = Template.anchor
+    return {
+        "$schema": "https://vega.github.io/schema/vega-lite/v5.json",
+        "data": {"values": anchor("data")},
+        "title": {"text": anchor("title"), "anchor": "middle"},
+        "width": anchor("plot_width"),
+        "height": anchor("plot_height"),
+        "params": [anchor("zoom_and_pan")],
+        "transform": [{"calculate": "replace(datum.filename, '.json', '')", "as": "points"}],
+        "mark": {"type": "point", "filled": True, "tooltip": {"content": "data"}},
+        "encoding": {
+            "x": {"field": anchor("x"), "type": "quantitative", "title": "training seconds", "scale": {"zero": False}},
+            "y": {"field": anchor("y"), "type": "quantitative", "title": "validation accuracy",
+                  "scale": {"zero": False}},
+            # colour and size on one field: one legend; ranges in the domain's sorted order: default, front, trials
+            "color": {"field": "points", "type": "nominal", "title": None,
+                      "scale": {"range": ["#e45756", "#4c78a8", "#bab0ac"]}},
+            "size": {"field": "points", "type": "nominal", "title": None, "scale": {"range": [160, 80, 30]}},
+        },
+    }
+
+
 def plot_templates():
     """Each template's name (what dvc.yaml's `template:` says) and content."""
     return {
@@ -69,6 +93,7 @@ def plot_templates():
         "confusion_normalized_by_label": in_label_order(NormalizedConfusionTemplate, "x", "y"),
         "bar_horizontal_by_label": in_label_order(BarHorizontalTemplate, "y"),
         "training_curves": training_curves(),
+        "search_front": search_front(),
     }
 
 

@@ -29,3 +29,10 @@ def test_dvc_yaml_uses_every_template():
     named = {plot.get("template") for entry in yaml.safe_load((PROJECT / "dvc.yaml").read_text())["plots"]
              if isinstance(entry, dict) for plot in entry.values()}
     assert set(plot_templates()) <= named
+
+
+def test_plot_titles_are_safe_in_dvcs_html_page():
+    """DVC writes each title, unescaped, into a JavaScript string of dvc_plots/index.html: a quote breaks the page."""
+    titles = [title for entry in yaml.safe_load((PROJECT / "dvc.yaml").read_text())["plots"]
+              if isinstance(entry, dict) for title in entry]
+    assert titles and not [title for title in titles if set(title) & set("'\"\\<>")]
