@@ -29,6 +29,19 @@ def in_label_order(builtin, *axes):
     return content
 
 
+def chart_frame():
+    """What every custom template starts with: the schema and DVC's anchors for data, title, size and zoom."""
+    anchor = Template.anchor
+    return {
+        "$schema": "https://vega.github.io/schema/vega-lite/v5.json",
+        "data": {"values": anchor("data")},
+        "title": {"text": anchor("title"), "anchor": "middle"},
+        "width": anchor("plot_width"),
+        "height": anchor("plot_height"),
+        "params": [anchor("zoom_and_pan")],
+    }
+
+
 def training_curves():
     """Train and validation curves of both models in one chart, one legend: "ANN train", "ANN validation", ...
 
@@ -39,12 +52,7 @@ def training_curves():
     curve = ("(datum.revisions > 1 ? datum.rev + ': ' : '') + upper(split(datum.filename, '/')[0])"
              " + (indexof(datum.filename, '/eval/') >= 0 ? ' validation' : ' train')")
     return {
-        "$schema": "https://vega.github.io/schema/vega-lite/v5.json",
-        "data": {"values": anchor("data")},
-        "title": {"text": anchor("title"), "anchor": "middle"},
-        "width": anchor("plot_width"),
-        "height": anchor("plot_height"),
-        "params": [anchor("zoom_and_pan")],
+        **chart_frame(),
         "transform": [
             {"joinaggregate": [{"op": "distinct", "field": "rev", "as": "revisions"}]},
             {"calculate": curve, "as": "curve"},
@@ -66,12 +74,7 @@ def search_front():
     """bin/search's trials, front and default (search/plot/*.json) as one scatter, on an axis that fits them."""
     anchor = Template.anchor
     return {
-        "$schema": "https://vega.github.io/schema/vega-lite/v5.json",
-        "data": {"values": anchor("data")},
-        "title": {"text": anchor("title"), "anchor": "middle"},
-        "width": anchor("plot_width"),
-        "height": anchor("plot_height"),
-        "params": [anchor("zoom_and_pan")],
+        **chart_frame(),
         "transform": [{"calculate": "replace(datum.filename, '.json', '')", "as": "points"}],
         "mark": {"type": "point", "filled": True, "tooltip": {"content": "data"}},
         "encoding": {
