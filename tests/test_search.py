@@ -318,8 +318,10 @@ def test_apply_writes_the_trial_into_params_yaml_and_only_its_branch_is_stale(tm
     assert json.loads(run(project, *dvc, "status", "--json")) == {}
 
     original = (project / "params.yaml").read_text()
-    chosen = {"learning_rate": 0.0041234567, "dropout": 0.25, "filters": [24, 48, 96], "epochs": 7,
-              "weight_decay": 1e-05}  # epochs as in params.yaml; 1e-05 must not be written in a form PyYAML misreads
+    current = yaml.safe_load(original)["cnn"]
+    chosen = {"learning_rate": 0.0041234567, "dropout": 0.25, "filters": [24, 48, 96], "epochs": current["epochs"],
+              "weight_decay": 1e-05}  # epochs unchanged; 1e-05 must not be written in a form PyYAML misreads
+    assert all(current[name] != value for name, value in chosen.items() if name != "epochs"), "pick other values"
     storage = tmp_path / "study.journal"
     study = optuna.create_study(study_name="cnn", storage=open_storage(str(storage)),
                                 directions=["maximize", "minimize"])
@@ -328,7 +330,7 @@ def test_apply_writes_the_trial_into_params_yaml_and_only_its_branch_is_stale(tm
         params={"dropout": 0.25}, distributions={"dropout": optuna.distributions.FloatDistribution(0.0, 0.4)},
         values=[0.93, 100.0], user_attrs={"params": chosen}))
     out = run(project, sys.executable, "-m", "fmnist.search", "--apply", "0", "--storage", str(storage))
-    assert "cnn.learning_rate: 0.003 -> 0.004123" in out and "epochs" not in out.split("applied:")[1].split("\n")[0]
+    assert f"cnn.learning_rate: {current['learning_rate']} -> 0.004123" in out and "epochs" not in out.split("applied:")[1].split("\n")[0]
 
     edited = (project / "params.yaml").read_text()
     cnn = yaml.safe_load(edited)["cnn"]
