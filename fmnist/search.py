@@ -485,7 +485,7 @@ def run_worker(args, study, knobs, data):
                 trial.set_user_attr("params", values)
                 params = parse_section(args.model, {**base, **values}, PARAMS_CLASSES[args.model])
                 result = score_trial(params, args.model, data)
-            study.tell(trial, result)
+            finished = tell_trial(study, lock, trial, result)
         except Stopped as stop:
             fail_trial(study, trial._trial_id, trial.number, f"stopped by {stop}")
             print(f"trial {trial.number}: stopped by {stop}; recorded as failed", file=sys.stderr, flush=True)
@@ -494,13 +494,19 @@ def run_worker(args, study, knobs, data):
             fail_trial(study, trial._trial_id, trial.number, f"{type(error).__name__}: {first_line(error)}")
             raise StudyError(f"trial {trial.number} failed ({type(error).__name__}: {first_line(error)}); it is "
                              "recorded as failed: fix the cause, then run the same command again to resume") from None
-        print_progress(study, trial.number, values, result, args.trials)
+        print_progress(study, trial.number, values, result, finished, args.trials)
 
 
-def print_progress(study, number, values, result, n_trials):
+def tell_trial(study, lock, trial, result):
+    """Record the trial's result; returns the finished count it made, under the lock so that each is unique."""
     from optuna.trial import TrialState
 
-    finished = len(study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)))
+    with lock.held():
+        study.tell(trial, result)
+        return len(study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)))
+
+
+def print_progress(study, number, values, result, finished, n_trials):
     front = sorted(study.best_trials, key=lambda trial: trial.values[1])
     knobs = " ".join(f"{name}={format_value(value)}" for name, value in values.items())
     shown = ", ".join(f"#{trial.number} {trial.values[0]:.4f}/{trial.values[1]:.0f}s" for trial in front)
