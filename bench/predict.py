@@ -21,6 +21,7 @@ from PIL import Image
 from fmnist.atomic import write_json
 from fmnist.data import CLASS_NAMES, load_split
 from fmnist.paths import MODELS, model_file, predictions_file, prepared_split
+from fmnist.prediction import evaluate_batch_size
 from run import machine  # bench/run.py, beside this file
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -112,7 +113,7 @@ def main():
     images, labels = load_split(prepared_split("test"))
     results = {"date": datetime.date.today().isoformat(), "machine": machine(), "models": {}}
     for name in MODELS:
-        results["models"][name] = {**load_times(name), **inference(name, images, batch_size=512)}
+        results["models"][name] = {**load_times(name), **inference(name, images, batch_size=evaluate_batch_size())}
         print(name, results["models"][name], flush=True)
     with tempfile.TemporaryDirectory(prefix="bench-predict-") as temp:
         first, everything = Path(temp) / "first", Path(temp) / "test"

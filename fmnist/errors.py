@@ -8,6 +8,12 @@ class StudyError(Exception):
     """A problem with the input or the configuration that the message tells the user how to fix."""
 
 
+def first_line(error):
+    """An exception's message cut to its first line (its type name when it has none): for one-line errors."""
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
+
+
 def require_input(path, stage):
     """`path` if it exists, else a StudyError naming the stage that writes it."""
     if not Path(path).exists():

@@ -12,7 +12,7 @@ import numpy as np
 from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 
 from fmnist.data import IMAGE_SIDE
-from fmnist.errors import StudyError
+from fmnist.errors import StudyError, first_line
 
 # Pillow refuses images over twice this many pixels and warns over it; load_image turns the warning into an
 # error too. 64 megapixels (8000x8000) is above any phone camera's output and keeps one decode under ~260 MB.
@@ -71,10 +71,6 @@ def pixel_count(error):
     """'81,000,000 pixels' from Pillow's decompression bomb message."""
     match = BOMB_PIXELS.search(str(error))
     return f"{int(match[1]):,} pixels" if match else first_line(error)
-
-
-def first_line(error):
-    return str(error).splitlines()[0] if str(error) else type(error).__name__
 
 
 def to_model_input(image, name="image"):

@@ -9,7 +9,7 @@ import zipfile
 from pathlib import Path
 
 from fmnist.atomic import atomic_path
-from fmnist.errors import StudyError
+from fmnist.errors import StudyError, first_line
 
 # A .keras archive stamps its members and metadata.json with the save time, and config.json names shared objects
 # by their id() in the saving process; fixed values make the same weights give the same bytes, so a retrain with
@@ -68,6 +68,5 @@ def load_model(path, name):
     try:
         return keras.saving.load_model(path, safe_mode=True)
     except Exception as error:  # Keras raises many types for a damaged archive, some with misleading text
-        reason = str(error).splitlines()[0] if str(error) else type(error).__name__
-        raise StudyError(f"{path} cannot be loaded as a Keras model ({reason}): "
+        raise StudyError(f"{path} cannot be loaded as a Keras model ({first_line(error)}): "
                          f"restore it with `dvc checkout {path}` or `dvc repro train_{name}`") from None

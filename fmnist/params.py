@@ -11,7 +11,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from fmnist.atomic import write_text
-from fmnist.errors import StudyError
+from fmnist.errors import StudyError, first_line
 
 PARAMS_FILE = Path("params.yaml")
 SCHEMA_FILE = Path("params.schema.json")
@@ -92,14 +92,19 @@ class ParamsFile(Section):
     compare: CompareParams
 
 
+def read_yaml(path, command):
+    """The YAML document at `path`; a missing or malformed file is a StudyError (run `command` from the root)."""
+    try:
+        return yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise StudyError(f"{path} not found: run {command} from the project root") from None
+    except yaml.YAMLError as error:
+        raise StudyError(f"{path} is not valid YAML: {first_line(error)}") from None
+
+
 def load_params(section, cls, path=PARAMS_FILE):
     """Read `section` of the params file into `cls`, or raise StudyError naming the bad key."""
-    try:
-        document = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
-    except FileNotFoundError:
-        raise StudyError(f"{path} not found: run the stage from the project root") from None
-    except yaml.YAMLError as error:
-        raise StudyError(f"{path} is not valid YAML: {str(error).splitlines()[0]}") from None
+    document = read_yaml(path, "the stage") or {}
     if not isinstance(document, dict) or not isinstance(document.get(section), dict):
         raise StudyError(f"{path} has no section '{section}': add it (see README for the keys)")
     return parse_section(section, document[section], cls)

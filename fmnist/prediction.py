@@ -7,35 +7,35 @@ from pathlib import Path
 
 import numpy as np
 
-from fmnist.data import CLASS_NAMES
+from fmnist.data import CLASS_NAMES, IMAGE_SIDE
 from fmnist.errors import StudyError, run_stage
 from fmnist.images import IMAGE_SUFFIXES, load_image, to_model_input
 from fmnist.model_files import load_model, require_model
+from fmnist.params import PARAMS_FILE, EvaluateParams, load_params
 from fmnist.paths import MODELS, model_file
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_TOP = 3
-DEFAULT_BATCH_SIZE = 512  # evaluate.batch_size in params.yaml: the same batches give the same probabilities
 
 
-def top_count(text):
-    try:
-        value = int(text)
-    except ValueError:
-        value = None
-    if value is None or not 1 <= value <= len(CLASS_NAMES):
-        raise argparse.ArgumentTypeError(f"must be a whole number from 1 to {len(CLASS_NAMES)}, got {text!r}")
-    return value
+def whole_number(low, high=None):
+    """An argparse type: an integer from low to high (no upper bound when high is None)."""
+    span = f"of at least {low}" if high is None else f"from {low} to {high}"
+
+    def parse(text):
+        try:
+            value = int(text)
+        except ValueError:
+            value = None
+        if value is None or value < low or (high is not None and value > high):
+            raise argparse.ArgumentTypeError(f"must be a whole number {span}, got {text!r}")
+        return value
+    return parse
 
 
-def positive(text):
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a whole number of at least 1, got {text!r}")
-    return value
+def evaluate_batch_size():
+    """params.yaml's evaluate.batch_size: bin/predict batches as the evaluate stage does, for the same probabilities."""
+    return load_params("evaluate", EvaluateParams, PROJECT_ROOT / PARAMS_FILE).batch_size
 
 
 def parse_args(argv):
@@ -50,7 +50,7 @@ def parse_args(argv):
                         help="an image file, or a folder searched recursively for "
                              f"{', '.join(sorted(IMAGE_SUFFIXES))} files (hidden ones skipped)")
     parser.add_argument("--model", choices=MODELS, default="cnn", help="which trained model (default: cnn)")
-    parser.add_argument("--top", type=top_count, default=DEFAULT_TOP, metavar="K",
+    parser.add_argument("--top", type=whole_number(1, len(CLASS_NAMES)), default=DEFAULT_TOP, metavar="K",
                         help=f"classes shown per image, most probable first (1 to {len(CLASS_NAMES)}; "
                              f"default: {DEFAULT_TOP})")
     parser.add_argument("--json", action="store_true",
@@ -58,9 +58,10 @@ def parse_args(argv):
     parser.add_argument("--models-dir", type=Path, default=PROJECT_ROOT / model_file("cnn").parent, metavar="DIR",
                         help="folder holding ann.keras and cnn.keras (default: this project's models/, "
                              "where `dvc pull` or `dvc repro` puts them)")
-    parser.add_argument("--batch-size", type=positive, default=DEFAULT_BATCH_SIZE, metavar="N",
-                        help=f"images decoded and classified at a time (default: {DEFAULT_BATCH_SIZE}, "
-                             "as the evaluate stage)")
+    batch_size = evaluate_batch_size()
+    parser.add_argument("--batch-size", type=whole_number(1), default=batch_size, metavar="N",
+                        help=f"images decoded and classified at a time (default: {batch_size}, "
+                             "params.yaml's evaluate.batch_size)")
     return parser.parse_args(argv)
 
 
@@ -85,7 +86,7 @@ def model_inputs(paths, report):
             kept.append(path)
         except StudyError as error:
             report(str(error))
-    return kept, np.stack(images) if images else np.zeros((0, 28, 28), np.uint8)
+    return kept, np.stack(images) if images else np.zeros((0, IMAGE_SIDE, IMAGE_SIDE), np.uint8)
 
 
 def ranked(probabilities, top):

@@ -23,11 +23,9 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
 from fmnist.atomic import atomic_path, save_figure, write_json
-from fmnist.errors import StudyError, require_input, run_stage
-from fmnist.params import PARAMS_FILE, AnnParams, CnnParams, load_params, parse_section
+from fmnist.errors import StudyError, first_line, require_input, run_stage
+from fmnist.params import PARAMS_FILE, AnnParams, CnnParams, load_params, parse_section, read_yaml
 from fmnist.paths import prepared_split
 
 PARAMS_CLASSES = {"ann": AnnParams, "cnn": CnnParams}
@@ -88,17 +86,12 @@ def decode_choice(value):
 def params_section(section):
     """params.yaml's `section` as plain YAML data, after the stage's own validation of it."""
     load_params(section, PARAMS_CLASSES[section])
-    return yaml.safe_load(PARAMS_FILE.read_text(encoding="utf-8"))[section]
+    return read_yaml(PARAMS_FILE, "bin/search")[section]
 
 
 def load_space(model, path=SPACE_FILE):
     """The knobs of `model` in search.yaml; every section is checked against params.yaml first."""
-    try:
-        document = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise StudyError(f"{path} not found: run bin/search from the project root") from None
-    except yaml.YAMLError as error:
-        raise StudyError(f"{path} is not valid YAML: {str(error).splitlines()[0]}") from None
+    document = read_yaml(path, "bin/search")
     if not isinstance(document, dict):
         raise StudyError(f"{path} must map a model ({', '.join(PARAMS_CLASSES)}) to its knobs")
     for section in document:
@@ -178,11 +171,6 @@ def redact(url):
         return make_url(url).render_as_string(hide_password=True)
     except Exception:
         return url.split("@")[-1]
-
-
-def first_line(error):
-    text = str(error).strip()
-    return text.splitlines()[0] if text else type(error).__name__
 
 
 def open_storage(spec):

@@ -11,6 +11,8 @@ from pathlib import Path
 from dvc.config import Config
 from dvc.fs import get_cloud_fs
 
+from fmnist.errors import first_line
+
 PROBE_TIMEOUT_S = 20
 
 
@@ -64,11 +66,6 @@ def unreachable_reason(config, name, timeout_s=PROBE_TIMEOUT_S):
     if "answered" in outcome:
         return None
     return outcome.get("error", f"no answer in {timeout_s} s")
-
-
-def first_line(error):
-    text = str(error).strip()
-    return text.splitlines()[0] if text else type(error).__name__
 
 
 def pull_line(root, timeout_s=PROBE_TIMEOUT_S):
