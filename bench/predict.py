@@ -3,7 +3,7 @@ throughput of each model, 10,000 PNG files classified end to end, and parity wit
 
 Run from the project root after the pipeline (models/*.keras, data/prepared/test.npz, data/predictions/*.npz):
     .venv/bin/python bench/predict.py
-Writes bench/predict_results.json (bench/run.py's results.json and README's bench block are left alone).
+Writes bench/predict_results.json (bench/run.py's results.json and the table in docs/benchmark.md are left alone).
 """
 import datetime
 import json
@@ -20,7 +20,8 @@ from PIL import Image
 
 from fmnist.atomic import write_json
 from fmnist.data import CLASS_NAMES, load_split
-from fmnist.paths import MODELS, model_file, predictions_file, prepared_split
+from fmnist.params import MODEL_NAMES
+from fmnist.paths import model_file, predictions_file, prepared_split
 from fmnist.prediction import evaluate_batch_size
 from run import machine  # bench/run.py, beside this file
 
@@ -112,14 +113,14 @@ def parity(probabilities, classes, stored):
 def main():
     images, labels = load_split(prepared_split("test"))
     results = {"date": datetime.date.today().isoformat(), "machine": machine(), "models": {}}
-    for name in MODELS:
+    for name in MODEL_NAMES:
         results["models"][name] = {**load_times(name), **inference(name, images, batch_size=evaluate_batch_size())}
         print(name, results["models"][name], flush=True)
     with tempfile.TemporaryDirectory(prefix="bench-predict-") as temp:
         first, everything = Path(temp) / "first", Path(temp) / "test"
         write_pngs(images[:PARITY_IMAGES], first)
         write_pngs(images, everything)
-        for name in MODELS:
+        for name in MODEL_NAMES:
             with np.load(ROOT / predictions_file(name)) as stored:
                 stored_probabilities = stored["probabilities"].astype(np.float64)
             _, _, probabilities, classes = run_predict(first, name)

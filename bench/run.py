@@ -1,8 +1,10 @@
-"""Benchmark on the real data: each stage's wall time and peak memory in a forced full `dvc repro`,
-the no-op repro, and training throughput of our train_cnn path against a plain Keras script.
+"""Benchmark on the real data: each stage's wall time and peak memory in a forced full `dvc repro`, the no-op
+repro, the classic small CNN of the tutorials trained right after (the yardstick for train_cnn's cost), and
+training throughput of our train_cnn path against a plain Keras script.
 
 Run from the project root after `bin/setup`:  .venv/bin/python bench/run.py [--skip-repro]
-Writes bench/results.json and the table between the bench markers in README.md.
+With oneDNN capped (`ONEDNN_MAX_CPU_ISA=AVX2 .venv/bin/python bench/run.py`), it checks that oneDNN obeys.
+Appends the run to bench/results.json and writes the tables between the bench markers in docs/benchmark.md.
 """
 import argparse
 import datetime
@@ -20,13 +22,15 @@ from pathlib import Path
 import psutil
 
 from fmnist.atomic import write_json, write_text
-from fmnist.paths import MODELS, metrics_file
+from fmnist.params import MODEL_NAMES
+from fmnist.paths import metrics_file
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results.json"
-README = ROOT / "README.md"
+BENCHMARK_PAGE = ROOT / "docs" / "benchmark.md"
 MARKERS = ("<!-- bench:start -->", "<!-- bench:end -->")
 STAGE_LINE = re.compile(r"Running stage '([^']+)'")
+VECTOR_EXTENSIONS = {"avx2": "AVX2", "avx512f": "AVX-512", "amx_tile": "AMX"}  # /proc/cpuinfo flag: name
 
 
 def tree_rss(process):
@@ -86,6 +90,24 @@ def timed_repro(*args):
                    for name, s in stages.items()}
 
 
+def classic_cnn():
+    """The classic CNN's whole process, timed as dvc times the train_cnn stage: seconds and test accuracy."""
+    start = time.perf_counter()
+    output = subprocess.run([sys.executable, str(ROOT / "bench" / "classic_cnn.py")], cwd=ROOT, check=True,
+                            capture_output=True, text=True)
+    seconds = time.perf_counter() - start
+    return {"seconds": round(seconds, 1), **json.loads(output.stdout.strip().splitlines()[-1])}
+
+
+def onednn_isa():
+    """The instruction set oneDNN dispatches to in this environment, as its verbose mode names it."""
+    probe = "import tensorflow as tf; tf.nn.conv2d(tf.ones([1, 8, 8, 1]), tf.ones([3, 3, 1, 4]), 1, 'SAME')"
+    output = subprocess.run([sys.executable, "-c", probe], env={**os.environ, "ONEDNN_VERBOSE": "1"},
+                            capture_output=True, text=True, check=True)
+    match = re.search(r"onednn_verbose,[^\n]*,isa:([^\n]+)", output.stdout + output.stderr)
+    return match.group(1).strip() if match else "unknown (no onednn_verbose isa line)"
+
+
 def throughput():
     """Images per second of one training epoch: our tf.data path vs numpy arrays into model.fit."""
     script = ROOT / "bench" / "throughput.py"
@@ -94,65 +116,120 @@ def throughput():
 
 
 def machine():
-    cpu = platform.processor() or "unknown"
-    for line in Path("/proc/cpuinfo").read_text().splitlines() if Path("/proc/cpuinfo").exists() else []:
-        if line.startswith("model name"):
-            cpu = line.split(":", 1)[1].strip()
-            break
-    return {"cores": os.cpu_count(), "cpu": cpu, "memory_gib": round(psutil.virtual_memory().total / 2**30),
-            "python": platform.python_version()}
+    """The CPU, its vector extensions and oneDNN's cap and choice; exits if a cap is set that oneDNN ignores."""
+    cpuinfo = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else ""
+    model = re.search(r"^model name\s*:\s*(.+)$", cpuinfo, re.M)
+    flags = set((re.search(r"^flags\s*:\s*(.+)$", cpuinfo, re.M) or [None, ""])[1].split())
+    cap, isa = os.environ.get("ONEDNN_MAX_CPU_ISA"), onednn_isa()
+    if cap and cap.replace("_", " ").split()[0].lower() not in isa.lower().replace("-", ""):
+        sys.exit(f"bench: ONEDNN_MAX_CPU_ISA={cap} is set but oneDNN reports isa {isa!r}: "
+                 "unset it or name an ISA this CPU and TensorFlow support")
+    return {"cores": os.cpu_count(), "cpu": model.group(1).strip() if model else platform.processor() or "unknown",
+            "memory_gib": round(psutil.virtual_memory().total / 2**30), "python": platform.python_version(),
+            "extensions": [name for flag, name in VECTOR_EXTENSIONS.items() if flag in flags],
+            "onednn_cap": cap, "onednn_isa": isa}
 
 
 def metric(model, key):
     return json.loads((ROOT / metrics_file(model)).read_text())[key]
 
 
-def markdown(results):
-    lines = [f"Measured {results['date']} on {results['machine']['cores']} cores "
-             f"({results['machine']['cpu']}, {results['machine']['memory_gib']} GiB), by `bench/run.py`.", ""]
-    if "stages" in results:
-        lines += ["| stage | wall time (s) | peak memory (MiB) |", "|---|---:|---:|"]
-        lines += [f"| {name} | {s['seconds']} | {s['peak_rss_mib']} |" for name, s in results["stages"].items()]
-        lines += [f"| **full `dvc repro --force`** | **{results['full_repro_s']:.0f}** | |",
-                  f"| no-op `dvc repro` | {results['noop_repro_s']:.1f} | |", "",
-                  f"The full repro got {results['full_repro_cores']:.2f} cores' worth of CPU on average "
-                  "(CPU time over wall time; see below why that is not 2).", ""]
-    t = results["throughput"]
-    lines += [f"Training throughput of the default CNN ({t['date']}), {t['timed_rounds']} timed rounds after a "
-              f"warm-up, each one epoch of {t['images']} images on either path back to back: median of the "
-              f"per-round ratios (ours / plain) **{t['ratio']:.2f}**, ours faster in "
-              f"{t['rounds_ours_faster']} of {t['timed_rounds']} rounds. Fastest epoch of each: train_cnn's "
-              f"tf.data path {t['ours_best_images_per_s']:.0f} images/s, plain Keras (numpy arrays into "
-              f"`model.fit`) {t['plain_best_images_per_s']:.0f} images/s. Per-round seconds are in "
-              f"`bench/results.json`."]
-    if "accuracy" in results:
-        lines += ["", f"Test accuracy: ANN {results['accuracy']['ann']:.4f}, CNN {results['accuracy']['cnn']:.4f}."]
+def isa_label(run):
+    """'AVX2 cap' when the run capped oneDNN, else the CPU's widest extension oneDNN could use."""
+    machine = run["machine"]
+    if machine.get("onednn_cap"):
+        return f"{machine['onednn_cap']} cap"
+    return "/".join(machine.get("extensions", [])) or "not recorded"
+
+
+def runs_table(runs):
+    lines = ["| date | CPU (oneDNN) | full repro (s) | train_cnn (s) | classic CNN (s) | **train_cnn / classic** "
+             "| CNN test acc. | classic test acc. | ANN test acc. |", "|---|---|---:|---:|---:|---:|---:|---:|---:|"]
+    for run in runs:
+        if "stages" not in run:
+            continue
+        classic, accuracy = run.get("classic_cnn", {}), run["accuracy"]
+        ratio = f"**{run['train_cnn_to_classic_ratio']:.2f}**" if "train_cnn_to_classic_ratio" in run else "-"
+        lines.append(f"| {run['date']} | {run['machine']['cpu']} ({isa_label(run)}) | {run['full_repro_s']:.0f} | "
+                     f"{run['stages']['train_cnn']['seconds']:.0f} | {classic.get('seconds', '-')} | {ratio} | "
+                     f"{accuracy['cnn']:.4f} | {classic.get('test_accuracy', '-')} | {accuracy['ann']:.4f} |")
+    return lines
+
+
+def stages_table(runs):
+    """Each stage's seconds and peak memory in the latest run as the CPU is and the latest with oneDNN capped."""
+    latest = {}
+    for run in runs:
+        if "stages" in run:
+            latest[bool(run["machine"].get("onednn_cap"))] = run
+    shown = [latest[capped] for capped in (False, True) if capped in latest]
+    lines = ["| stage | " + " | ".join(f"{isa_label(run)} {run['date']}: s, MiB" for run in shown) + " |",
+             "|---|" + "---:|" * len(shown)]
+    for stage in shown[-1]["stages"]:
+        lines.append(f"| {stage} | " + " | ".join(
+            f"{run['stages'][stage]['seconds']}, {run['stages'][stage]['peak_rss_mib']}" for run in shown) + " |")
+    lines.append("| **full `dvc repro --force`** | " + " | ".join(f"**{run['full_repro_s']:.0f}**" for run in shown) + " |")
+    lines.append("| no-op `dvc repro` | " + " | ".join(f"{run['noop_repro_s']:.1f}" for run in shown) + " |")
+    lines += ["", "Cores' worth of CPU the full repro got on average (CPU time over wall time; see below why that is "
+              "not 2): " + ", ".join(f"{run['full_repro_cores']:.2f}" for run in shown) + "."]
+    return lines
+
+
+def throughput_lines(run):
+    t = run["throughput"]
+    return [f"Training throughput of the default CNN ({t['date']}), {t['timed_rounds']} timed rounds after a "
+            f"warm-up, each one epoch of {t['images']} images on either path back to back: median of the "
+            f"per-round ratios (ours / plain) **{t['ratio']:.2f}**, ours faster in "
+            f"{t['rounds_ours_faster']} of {t['timed_rounds']} rounds. Fastest epoch of each: train_cnn's "
+            f"tf.data path {t['ours_best_images_per_s']:.0f} images/s, plain Keras (numpy arrays into "
+            f"`model.fit`) {t['plain_best_images_per_s']:.0f} images/s."]
+
+
+def markdown(runs):
+    latest = runs[-1]
+    lines = [f"Latest run {latest['date']} on {latest['machine']['cores']} cores ({latest['machine']['cpu']}, "
+             f"{latest['machine']['memory_gib']} GiB), by `bench/run.py`; every run's figures are in "
+             "`bench/results.json`.", "", "Every run, train_cnn against the classic CNN trained right after it:", ""]
+    lines += runs_table(runs) + ["", "Stage times and peak memory:", ""] + stages_table(runs)
+    with_throughput = [run for run in runs if "throughput" in run]
+    if with_throughput:
+        lines += [""] + throughput_lines(with_throughput[-1])
     return "\n".join(lines)
 
 
-def write_readme_table(table):
-    text = README.read_text(encoding="utf-8")
+def load_runs():
+    """Every earlier run in bench/results.json (a file from before the run list holds one run)."""
+    if not RESULTS.exists():
+        return []
+    results = json.loads(RESULTS.read_text())
+    return results["runs"] if "runs" in results else [results]
+
+
+def write_benchmark_table(table):
+    text = BENCHMARK_PAGE.read_text(encoding="utf-8")
     start, end = text.index(MARKERS[0]) + len(MARKERS[0]), text.index(MARKERS[1])
-    write_text(README, text[:start] + "\n" + table + "\n" + text[end:])
+    write_text(BENCHMARK_PAGE, text[:start] + "\n" + table + "\n" + text[end:])
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--skip-repro", action="store_true",
-                        help="only measure training throughput; keep the last run's stage times")
+                        help="only measure training throughput (no stage times, no classic CNN)")
+    parser.add_argument("--skip-throughput", action="store_true", help="leave out the throughput comparison")
     args = parser.parse_args()
-    if args.skip_repro and RESULTS.exists():
-        results = json.loads(RESULTS.read_text())
-    else:
-        results = {"date": datetime.date.today().isoformat(), "machine": machine()}
+    run = {"date": datetime.date.today().isoformat(), "machine": machine()}
     if not args.skip_repro:
-        results["full_repro_s"], results["full_repro_cores"], results["stages"] = timed_repro("--force")
-        results["noop_repro_s"], *_ = timed_repro()
-        results["accuracy"] = {model: metric(model, "accuracy") for model in MODELS}
-    results["throughput"] = {"date": datetime.date.today().isoformat(), **throughput()}
-    write_json(RESULTS, results)
-    write_readme_table(markdown(results))
-    print(markdown(results))
+        run["full_repro_s"], run["full_repro_cores"], run["stages"] = timed_repro("--force")
+        run["noop_repro_s"], *_ = timed_repro()
+        run["accuracy"] = {model: metric(model, "accuracy") for model in MODEL_NAMES}
+        run["classic_cnn"] = classic_cnn()
+        run["train_cnn_to_classic_ratio"] = round(run["stages"]["train_cnn"]["seconds"] / run["classic_cnn"]["seconds"], 3)
+    if not args.skip_throughput:
+        run["throughput"] = {"date": run["date"], **throughput()}
+    runs = load_runs() + [run]
+    write_json(RESULTS, {"runs": runs})
+    write_benchmark_table(markdown(runs))
+    print(markdown(runs))
 
 
 if __name__ == "__main__":

@@ -101,3 +101,27 @@ def per_class_f1_bars(f1_by_model):
     axis.set_title("Per-class F1, ANN vs CNN")
     figure.tight_layout()
     return figure
+
+
+def pareto_front(points, title):
+    """Validation accuracy against training seconds, from {"trials", "front", "default"} lists of search trials:
+    every finished trial, the Pareto front joined and numbered, params.yaml's values starred."""
+    figure, axis = plt.subplots(figsize=(7, 4.5))
+    every, default = points["trials"], points["default"]
+    front = sorted(points["front"], key=lambda row: row["seconds"])
+    axis.scatter([r["seconds"] for r in every], [r["validation_accuracy"] for r in every], s=18, color="0.6",
+                 label="trial")
+    axis.step([r["seconds"] for r in front], [r["validation_accuracy"] for r in front], where="post",
+              color="tab:blue", marker="o", label="Pareto front")
+    for row in front:
+        axis.annotate(f"#{row['trial']}", (row["seconds"], row["validation_accuracy"]), textcoords="offset points",
+                      xytext=(4, -10), fontsize=8)
+    if default:
+        axis.scatter([r["seconds"] for r in default], [r["validation_accuracy"] for r in default], marker="*",
+                     s=160, color="tab:red", zorder=3, label="params.yaml's values")
+    axis.set_xlabel("training seconds")
+    axis.set_ylabel("validation accuracy")
+    axis.set_title(title)
+    axis.grid(alpha=0.3)
+    axis.legend(loc="best")
+    return figure

@@ -3,6 +3,7 @@ import keras
 from keras import layers
 
 from fmnist.data import CLASS_NAMES, IMAGE_SIDE
+from fmnist.params import MODEL_NAMES
 
 
 @keras.saving.register_keras_serializable(package="fmnist")
@@ -63,6 +64,10 @@ def build_cnn(params):
     if params.dropout:
         x = layers.Dropout(params.dropout, seed=params.seed)(x)
     return keras.Model(inputs, class_probabilities(x), name="cnn")
+
+
+BUILDERS = {"ann": build_ann, "cnn": build_cnn}  # by model name, as fmnist.params.MODEL_PARAMS
+assert tuple(BUILDERS) == MODEL_NAMES, "one builder per model of fmnist.params.MODEL_NAMES, in its order"
 
 
 def with_flip_averaging(model):

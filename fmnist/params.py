@@ -67,6 +67,10 @@ class CnnParams(TrainingParams):
     dropout: float = Field(ge=0.0, le=0.9)
 
 
+MODEL_PARAMS = {"ann": AnnParams, "cnn": CnnParams}  # the study's models, by name: the one list of them
+MODEL_NAMES = tuple(MODEL_PARAMS)
+
+
 class EvaluateParams(Section):
     batch_size: int = Field(ge=1)
     calibration_bins: int = Field(ge=2, le=100)
@@ -106,7 +110,7 @@ def load_params(section, cls, path=PARAMS_FILE):
     """Read `section` of the params file into `cls`, or raise StudyError naming the bad key."""
     document = read_yaml(path, "the stage") or {}
     if not isinstance(document, dict) or not isinstance(document.get(section), dict):
-        raise StudyError(f"{path} has no section '{section}': add it (see README for the keys)")
+        raise StudyError(f"{path} has no section '{section}': add it (see docs/parameters.md for the keys)")
     return parse_section(section, document[section], cls)
 
 

@@ -1,8 +1,6 @@
 """Where each stage reads and writes, relative to the project root; dvc.yaml declares the same paths."""
 from pathlib import Path
 
-MODELS = ("ann", "cnn")
-
 RAW_DIR = Path("data/raw")
 PREPARED_DIR = Path("data/prepared")
 SAMPLE_GRID = Path("plots/samples.png")

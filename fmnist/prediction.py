@@ -11,8 +11,8 @@ from fmnist.data import CLASS_NAMES, IMAGE_SIDE
 from fmnist.errors import StudyError, run_stage
 from fmnist.images import IMAGE_SUFFIXES, load_image, to_model_input
 from fmnist.model_files import load_model, require_model
-from fmnist.params import PARAMS_FILE, EvaluateParams, load_params
-from fmnist.paths import MODELS, model_file
+from fmnist.params import MODEL_NAMES, PARAMS_FILE, EvaluateParams, load_params
+from fmnist.paths import model_file
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_TOP = 3
@@ -49,7 +49,7 @@ def parse_args(argv):
     parser.add_argument("paths", nargs="+", type=Path, metavar="PATH",
                         help="an image file, or a folder searched recursively for "
                              f"{', '.join(sorted(IMAGE_SUFFIXES))} files (hidden ones skipped)")
-    parser.add_argument("--model", choices=MODELS, default="cnn", help="which trained model (default: cnn)")
+    parser.add_argument("--model", choices=MODEL_NAMES, default="cnn", help="which trained model (default: cnn)")
     parser.add_argument("--top", type=whole_number(1, len(CLASS_NAMES)), default=DEFAULT_TOP, metavar="K",
                         help=f"classes shown per image, most probable first (1 to {len(CLASS_NAMES)}; "
                              f"default: {DEFAULT_TOP})")

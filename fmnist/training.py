@@ -1,14 +1,19 @@
 """Seeded, deterministic training of a Keras model on the prepared split, logged with dvclive."""
+import tempfile
+import time
+from pathlib import Path
+
 import keras
+import numpy as np
 import tensorflow as tf
 from dvclive import Live
 from dvclive.keras import DVCLiveCallback
 
 from fmnist.atomic import atomic_dir
-from fmnist.data import CLASS_NAMES, load_split
+from fmnist.data import CLASS_NAMES
 from fmnist.model_files import save_model
 from fmnist.models import with_flip_averaging
-from fmnist.paths import model_file, prepared_split, training_log_dir
+from fmnist.paths import model_file, training_log_dir
 
 
 def make_deterministic(seed):
@@ -78,3 +83,16 @@ def train_stage(name, params, build, train, validation):
         model = train_model(params, build, train, validation, live_dir)
         save_model(deployed_model(model, params), model_file(name))
     print(f"train_{name}: {model.count_params()} parameters, saved {model_file(name)}")
+
+
+def score_trial(params, build, train, validation, batch_size):
+    """(validation accuracy, training seconds) of `params`: trained by train_model, its dvclive log thrown away,
+    then scored as the evaluate stage scores the saved model (flip-averaged when test_time_flip)."""
+    with tempfile.TemporaryDirectory(prefix="fmnist-trial-") as live_dir:
+        start = time.perf_counter()
+        model = train_model(params, build, train, validation, Path(live_dir) / "live")
+        seconds = time.perf_counter() - start
+    # A dataset, not the array: under op determinism, tf.data rewrites Keras's own array pipeline into a node
+    # with an attribute its op lacks, and TensorFlow logs an "E0000 ... use_unbounded_threadpool" line.
+    probabilities = deployed_model(model, params).predict(image_dataset(*validation, batch_size), verbose=0)
+    return float(np.mean(np.argmax(probabilities, axis=1) == validation[1])), seconds

@@ -11,14 +11,14 @@ from fmnist.evaluation import (classification_metrics, classification_report_tab
                                misclassified_examples)
 from fmnist.figures import confusion_heatmap, misclassified_gallery, reliability_diagram
 from fmnist.model_files import load_model
-from fmnist.params import EvaluateParams, load_params
-from fmnist.paths import MODELS, evaluation_plots_dir, metrics_file, model_file, predictions_file, prepared_split
+from fmnist.params import MODEL_NAMES, EvaluateParams, load_params
+from fmnist.paths import evaluation_plots_dir, metrics_file, model_file, predictions_file, prepared_split
 
 
 def main():
     model_name = sys.argv[1] if len(sys.argv) == 2 else None
-    if model_name not in MODELS:
-        raise StudyError(f"usage: python stages/evaluate.py MODEL, with MODEL one of {', '.join(MODELS)}")
+    if model_name not in MODEL_NAMES:
+        raise StudyError(f"usage: python stages/evaluate.py MODEL, with MODEL one of {', '.join(MODEL_NAMES)}")
     params = load_params("evaluate", EvaluateParams)
     images, labels = load_split(prepared_split("test"))
     model = load_model(model_file(model_name), model_name)

@@ -1,17 +1,19 @@
 """Stage train_ann: the dense baseline (no convolutions), trained on the prepared split."""
 from fmnist.data import load_split
 from fmnist.errors import run_stage
-from fmnist.params import AnnParams, load_params
+from fmnist.params import MODEL_PARAMS, load_params
 from fmnist.paths import prepared_split
+
+MODEL = "ann"
 
 
 def main():
-    params = load_params("ann", AnnParams)
+    params = load_params(MODEL, MODEL_PARAMS[MODEL])
     train, validation = (load_split(prepared_split(split)) for split in ("train", "validation"))
     # TensorFlow only now: its start-up notices (which no log level silences) must not bury an input error
-    from fmnist.models import build_ann
+    from fmnist.models import BUILDERS
     from fmnist.training import train_stage
-    train_stage("ann", params, build_ann, train, validation)
+    train_stage(MODEL, params, BUILDERS[MODEL], train, validation)
 
 
 if __name__ == "__main__":

@@ -4,13 +4,25 @@ The params models have no defaults (params.yaml is the single source of every va
 values get tuned, so a test passes as overrides every value its assertions depend on.
 Test modules import these with `from conftest import ...` (tests/ is on sys.path, as for idx_builders).
 """
+import fcntl
+import shutil
 from pathlib import Path
 
+import pytest
 import yaml
 
+from dvc_project import build_project
 from fmnist.params import load_params, parse_section
 
 PROJECT_PARAMS_FILE = Path(__file__).resolve().parents[1] / "params.yaml"
+# The longest modules first, so that bin/test's two workers (pytest-xdist, whole modules, in this order) end
+# together: one builds the study for test_pipeline while the other runs the search; test_sharing copies it.
+LONGEST_FIRST = ("test_pipeline.py", "test_search.py", "test_sharing.py", "test_training.py", "test_predict.py")
+
+
+def pytest_collection_modifyitems(items):
+    items.sort(key=lambda item: LONGEST_FIRST.index(item.path.name) if item.path.name in LONGEST_FIRST else
+               len(LONGEST_FIRST))  # stable: each module keeps its own order
 
 
 def project_section(section):
@@ -29,3 +41,20 @@ def project_params(section, cls, **overrides):
     Overrides pass the same validation as the file, so a test cannot build params the stages would reject.
     """
     return parse_section(section, as_yaml(load_params(section, cls, PROJECT_PARAMS_FILE)) | overrides, cls)
+
+
+@pytest.fixture(scope="session")
+def built_study(tmp_path_factory, worker_id):
+    """The folder of one `dvc repro` of the project on synthetic data (dvc_project.build_project), built once per
+    test run: pytest-xdist's workers share it through a lock. Never change it: copy it (dvc_project.copy_project)."""
+    shared = tmp_path_factory.getbasetemp()
+    if worker_id != "master":
+        shared = shared.parent  # the run's folder, above each worker's own
+    root = shared / "built-study"
+    with open(shared / "built-study.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (root / "first_repro.txt").exists():  # written last: a failed build is started over
+            shutil.rmtree(root, ignore_errors=True)
+            root.mkdir()
+            build_project(root)
+    return root

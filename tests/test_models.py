@@ -9,7 +9,7 @@ from fmnist.models import build_ann, build_cnn, with_flip_averaging
 from fmnist.params import AnnParams, CnnParams
 
 # Architectures the tests assert on, pinned here: params.yaml's ann and cnn sections get tuned.
-SEED_BASELINE_ANN = dict(hidden_units=(128,), dropout=0.0, flip=False, translate=0.0, erase=0.0)
+CLASSIC_BASELINE_ANN = dict(hidden_units=(128,), dropout=0.0, flip=False, translate=0.0, erase=0.0)
 PINNED_CNN = dict(filters=(32, 64), convs_per_block=1, kernel_size=3, padding="valid", batch_norm=False,
                   dense_units=128, dropout=0.0, flip=False, translate=0.0, erase=0.0)
 TINY_CNN = dict(filters=(4,), convs_per_block=1, kernel_size=3, padding="valid", batch_norm=False, dense_units=8,
@@ -27,7 +27,7 @@ def layers_of(model, kind):
 @pytest.fixture(scope="module")
 def baseline_ann():
     keras.utils.set_random_seed(0)
-    return build_ann(project_params("ann", AnnParams, **SEED_BASELINE_ANN))
+    return build_ann(project_params("ann", AnnParams, **CLASSIC_BASELINE_ANN))
 
 
 @pytest.fixture(scope="module")
@@ -59,7 +59,7 @@ def test_raw_images_map_to_class_probabilities(request, model_fixture):
     np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, atol=1e-5)
 
 
-def test_seed_baseline_ann_is_flatten_dense_128_relu_dense_10_softmax(baseline_ann):
+def test_classic_baseline_ann_is_flatten_dense_128_relu_dense_10_softmax(baseline_ann):
     kinds = [type(layer) for layer in baseline_ann.layers]
     after_scaling = kinds[kinds.index(keras.layers.Rescaling) + 1:]
     assert after_scaling == [keras.layers.Flatten, keras.layers.Dense, keras.layers.Dense]

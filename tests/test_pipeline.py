@@ -1,77 +1,22 @@
 """End to end: the real dvc CLI on a temporary copy of the project, with a tiny synthetic IDX data set."""
 import json
-import os
 import re
-import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import vl_convert
-import yaml
 
-from fmnist.data import CLASS_NAMES, RAW_CHECKSUMS
-from fmnist.fetch import CHECKSUMS_OVERRIDE_ENV
-from idx_builders import banded_images, raw_payloads, write_checksums, write_gz_dir
+from dvc_project import copy_project, edit_params, run
+from fmnist.data import CLASS_NAMES
 
 PROJECT = Path(__file__).resolve().parents[1]
-COPIED = ["dvc.yaml", "params.yaml", "stages", "fmnist", ".dvc/config", ".dvc/offline-plots.html", ".dvc/plots",
-          ".dvcignore", ".gitignore", "search/plot", "search/front.png"]  # dvc.yaml's plots show the committed study
-TINY = {"fetch": {"timeout_s": 1}, "preprocess": {"validation_fraction": 0.2, "grid_images_per_class": 2},
-        "ann": {"epochs": 1, "batch_size": 32}, "cnn": {"epochs": 1, "batch_size": 32},
-        "evaluate": {"gallery_pairs": 2, "gallery_images_per_pair": 2},
-        "compare": {"bootstrap_resamples": 50}}
-
-
-def edit_params(project, changes):
-    path = project / "params.yaml"
-    params = yaml.safe_load(path.read_text())
-    for section, values in changes.items():
-        params[section].update(values)
-    path.write_text(yaml.safe_dump(params, sort_keys=False))
-
-
-def run(project, env, *args):
-    result = subprocess.run(args, cwd=project, env=env, capture_output=True, text=True)
-    assert result.returncode == 0, f"{' '.join(args)} failed:\n{result.stdout}\n{result.stderr}"
-    return result.stdout
 
 
 @pytest.fixture(scope="module")
-def project(tmp_path_factory):
-    """A committed git+DVC copy of the project whose fetch source is a folder of synthetic .gz files."""
-    return build_project(tmp_path_factory.mktemp("study"))
-
-
-def build_project(root):
-    """Copy the project to root/project, fetching from synthetic .gz files under root; commit, `dvc repro`, commit.
-
-    Returns the copy's path, the environment to run its commands in, the dvc command and the repro's output.
-    """
-    project = root / "project"
-    for name in COPIED:
-        target = project / name
-        target.parent.mkdir(parents=True, exist_ok=True)
-        (shutil.copytree if (PROJECT / name).is_dir() else shutil.copy)(PROJECT / name, target)
-    payloads = raw_payloads(train_count=300, test_count=100, make_split=banded_images)
-    assert set(payloads) == set(RAW_CHECKSUMS)
-    source = write_gz_dir(root / "source", payloads)
-    checksums = write_checksums(root / "checksums.json", payloads)
-    edit_params(project, TINY | {"fetch": {**TINY["fetch"], "source_dir": str(source), "urls": ["http://127.0.0.1:9"]}})
-    env = {**os.environ, CHECKSUMS_OVERRIDE_ENV: str(checksums), "PYTHONPATH": str(project),
-           "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
-           "GIT_AUTHOR_NAME": "test", "GIT_AUTHOR_EMAIL": "t@example.com",
-           "GIT_COMMITTER_NAME": "test", "GIT_COMMITTER_EMAIL": "t@example.com"}
-    git = ["git", "-c", "commit.gpgsign=false"]
-    run(project, env, "git", "init", "-q")
-    run(project, env, *git, "add", "-A")
-    run(project, env, *git, "commit", "-q", "-m", "project")
-    dvc = [sys.executable, "-m", "dvc"]
-    first = run(project, env, *dvc, "repro")
-    run(project, env, *git, "add", "-A")
-    run(project, env, *git, "commit", "-q", "-m", "baseline run")
-    return {"path": project, "env": env, "dvc": dvc, "first_repro": first}
+def project(built_study, tmp_path_factory):
+    """This module's copy of the built study: its tests change it, in file order."""
+    return copy_project(built_study, tmp_path_factory.mktemp("study"))
 
 
 def test_repro_writes_metrics_for_both_models(project):
@@ -135,7 +80,7 @@ def test_noop_repro_runs_nothing(project):
     assert "Running stage" not in output
 
 
-def test_plots_show_renders_both_confusion_matrices(project):
+def test_plots_show_renders_both_confusion_matrices(project, tmp_path):
     root, env, dvc = project["path"], project["env"], project["dvc"]
     shown = json.loads(run(root, env, *dvc, "plots", "show", "--json"))["data"]
     for model in ("ANN", "CNN"):
@@ -153,8 +98,8 @@ def test_plots_show_renders_both_confusion_matrices(project):
         f"plots/{model}/{kind}.png" for model in ("ann", "cnn") for kind in ("confusion", "misclassified", "reliability")]
     for image in images:
         assert shown[image][0]["type"] == "image", image
-    run(root, env, *dvc, "plots", "show", "-o", "rendered")
-    html = (root / "rendered/index.html").read_text()
+    run(root, env, *dvc, "plots", "show", "-o", str(tmp_path / "rendered"))
+    html = (tmp_path / "rendered/index.html").read_text()
     assert "ANN confusion matrix, counts" in html and "CNN confusion matrix, counts" in html
     assert "cdn.jsdelivr" not in html, "the page must render offline: the vega libraries are inlined"
 
@@ -174,20 +119,6 @@ def test_plots_show_draws_each_model_in_its_colour_with_validation_dashed(projec
         assert lines["ANN validation"][1] == lines["CNN validation"][1] != "1,0", "validation dashed"
         for curve in lines:
             assert f">{curve}</text>" in svg, f"the legend names {curve}"
-
-
-def test_experiment_run_and_show(project):
-    root, env, dvc = project["path"], project["env"], project["dvc"]
-    run(root, env, *dvc, "exp", "run", "-n", "dense-32-cnn", "-S", "cnn.dense_units=32")
-    shown = json.loads(run(root, env, *dvc, "exp", "show", "--json"))
-    experiments = [exp for baseline in shown for exp in (baseline.get("experiments") or [])]
-    names = {exp.get("name") for exp in experiments}
-    assert "dense-32-cnn" in names
-    experiment = next(exp for exp in experiments if exp.get("name") == "dense-32-cnn")
-    data = experiment["revs"][0]["data"]
-    assert data["params"]["params.yaml"]["data"]["cnn"]["dense_units"] == 32
-    assert "accuracy" in data["metrics"]["metrics/cnn.json"]["data"]
-    assert "eval" in data["metrics"]["dvclive/cnn/metrics.json"]["data"]
 
 
 def test_predict_gives_the_evaluate_stage_answers_on_the_test_images(project, tmp_path):

@@ -10,8 +10,8 @@ import sys
 import pytest
 import yaml
 
+from dvc_project import copy_project, run
 from fmnist.sharing import pull_line
-from test_pipeline import build_project, run
 
 STAGES = ("fetch", "preprocess", "train_ann", "train_cnn", "evaluate@ann", "evaluate@cnn", "compare")
 EXPERIMENT = "dense-16-cnn"
@@ -19,11 +19,11 @@ GIT = ["git", "-c", "commit.gpgsign=false"]
 
 
 @pytest.fixture(scope="module")
-def shared(tmp_path_factory):
-    """Clone A runs the study, pushes it to a local-directory DVC remote and a bare git repository, runs an
+def shared(built_study, tmp_path_factory):
+    """Clone A (a copy of the built study) pushes it to a local-directory DVC remote and a bare git repository, runs an
     experiment and pushes that (`dvc exp push`); clone B clones, `dvc pull`s, `dvc repro`s and `dvc exp pull`s."""
     root = tmp_path_factory.mktemp("sharing")
-    a = build_project(root)
+    a = copy_project(built_study, root)
     path, env, dvc = a["path"], a["env"], a["dvc"]
     store, origin = root / "store", root / "origin.git"
     run(path, env, *dvc, "remote", "add", "-d", "store", str(store))
@@ -42,10 +42,11 @@ def shared(tmp_path_factory):
     b_status = json.loads(run(b, b_env, *dvc, "status", "--json"))
     b_repro = run(b, b_env, *dvc, "repro")
     run(path, env, *dvc, "exp", "run", "-n", EXPERIMENT, "-S", "cnn.dense_units=16")
+    a_experiments = json.loads(run(path, env, *dvc, "exp", "show", "--json"))
     run(path, env, *dvc, "exp", "push", "origin", EXPERIMENT)
     run(b, b_env, *dvc, "exp", "pull", "origin", EXPERIMENT)
     return {"root": root, "a": path, "env": env, "dvc": dvc, "store": store, "clone": clone,
-            "b": b, "b_env": b_env, "b_pull": b_pull, "b_status": b_status, "b_repro": b_repro}
+            "a_experiments": a_experiments, "b": b, "b_env": b_env, "b_pull": b_pull, "b_status": b_status, "b_repro": b_repro}
 
 
 def test_pull_restores_every_output_so_repro_runs_nothing(shared):
@@ -69,6 +70,15 @@ def test_every_stage_leaves_a_run_cache_entry(shared):
     expected = {stage["cmd"] for name, stage in stages.items() if name != "evaluate"} | {
         stages["evaluate"]["do"]["cmd"].replace("${item}", model) for model in ("ann", "cnn")}
     assert commands >= expected
+
+
+def test_experiment_run_in_a_is_shown_with_its_params_and_metrics(shared):
+    experiments = [exp for baseline in shared["a_experiments"] for exp in (baseline.get("experiments") or [])]
+    experiment = next(exp for exp in experiments if exp.get("name") == EXPERIMENT)
+    data = experiment["revs"][0]["data"]
+    assert data["params"]["params.yaml"]["data"]["cnn"]["dense_units"] == 16
+    assert "accuracy" in data["metrics"]["metrics/cnn.json"]["data"]
+    assert "eval" in data["metrics"]["dvclive/cnn/metrics.json"]["data"]
 
 
 def test_experiment_pushed_from_a_is_listed_in_b_with_its_metrics(shared):

@@ -1,4 +1,4 @@
-"""Demo "photos" for bin/predict and the before/after figure of README's Predict section.
+"""Demo "photos" for bin/predict and the before/after figure of docs/predict.md.
 
 There are no camera photos here, so the photos are made from real test images: scaled up 8 to 12 times, coloured,
 set off centre on a light or transparent background, and saved in the formats and colour modes bin/predict reads.
