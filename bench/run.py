@@ -139,7 +139,7 @@ def isa_label(run):
     machine = run["machine"]
     if machine.get("onednn_cap"):
         return f"{machine['onednn_cap']} cap"
-    return "/".join(machine.get("extensions", [])) or "not recorded"
+    return ", ".join(machine.get("extensions", [])) + ", no cap" if machine.get("extensions") else "not recorded"
 
 
 def runs_table(runs):

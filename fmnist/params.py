@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from fmnist.atomic import write_text
 from fmnist.errors import StudyError, first_line
@@ -42,6 +42,7 @@ class TrainingParams(Section):
     batch_size: int = Field(ge=1)
     learning_rate: float = Field(ge=1e-6, le=1.0)
     schedule: Literal["constant", "cosine"]
+    warmup_epochs: float = Field(ge=0.0)  # linear rise from 0 to learning_rate, then the schedule
     weight_decay: float = Field(ge=0.0, le=1.0)
     label_smoothing: float = Field(ge=0.0, le=0.5)
     early_stopping_patience: int = Field(ge=0)
@@ -50,6 +51,12 @@ class TrainingParams(Section):
     erase: float = Field(ge=0.0, le=1.0)
     test_time_flip: bool
     seed: int = Field(ge=0)
+
+    @model_validator(mode="after")
+    def warmup_within_training(self):
+        if self.warmup_epochs >= self.epochs:
+            raise ValueError(f"warmup_epochs ({self.warmup_epochs}) must be below epochs ({self.epochs})")
+        return self
 
 
 class AnnParams(TrainingParams):
@@ -129,6 +136,8 @@ def first_problem(section, cls, errors):
     missing = sorted(e["loc"][0] for e in errors if e["type"] == "missing")
     if missing:
         return f"{section}.{missing[0]} is missing from params.yaml: add it"
+    if not errors[0]["loc"]:  # a rule across keys (a model validator)
+        return f"{section}.{errors[0]['msg'].removeprefix('Value error, ')}"
     (name, *index), value = errors[0]["loc"], errors[0]["input"]  # pydantic reports in field order
     rule = cls.model_json_schema()["properties"][name]
     if index:

@@ -3,6 +3,7 @@ import json
 import sys
 from pathlib import Path
 
+from fmnist.errors import first_line
 from fmnist.paths import COMPARE_METRICS, COMPARE_REPORT
 
 PLOTS_PAGE = Path("dvc_plots/index.html")  # where `dvc plots show` writes the page
@@ -32,7 +33,7 @@ def summarize(root="."):
     except FileNotFoundError:
         return [f"summary: no {COMPARE_METRICS} yet: the compare stage has not run (`dvc repro compare`)"]
     except (ValueError, KeyError, TypeError) as error:
-        detail = f"no key {error}" if isinstance(error, KeyError) else str(error).splitlines()[0]
+        detail = f"no key {error}" if isinstance(error, KeyError) else first_line(error)
         return [f"summary: {COMPARE_METRICS} is unreadable ({detail}): rerun `dvc repro compare`"]
 
 

@@ -34,9 +34,16 @@ def image_dataset(images, labels, batch_size, shuffle_seed=None):
 
 
 def learning_rate(params, steps_per_epoch):
-    if params.schedule == "cosine":
-        return keras.optimizers.schedules.CosineDecay(params.learning_rate, params.epochs * steps_per_epoch)
-    return params.learning_rate
+    """Per step: a linear warm-up from 0 over warmup_epochs, then constant or a cosine decay to 0."""
+    warmup_steps = round(params.warmup_epochs * steps_per_epoch)
+    decay_steps = params.epochs * steps_per_epoch - warmup_steps
+    if not warmup_steps:
+        if params.schedule == "cosine":
+            return keras.optimizers.schedules.CosineDecay(params.learning_rate, decay_steps)
+        return params.learning_rate
+    return keras.optimizers.schedules.CosineDecay(  # alpha 1: no decay after the warm-up
+        0.0, decay_steps, alpha=0.0 if params.schedule == "cosine" else 1.0,
+        warmup_target=params.learning_rate, warmup_steps=warmup_steps)
 
 
 def compile_model(model, params, steps_per_epoch):

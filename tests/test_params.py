@@ -251,3 +251,8 @@ def test_schema_rejects_a_missing_key_and_an_unknown_section():
     errors = jsonschema.Draft202012Validator(json.loads(schema_text())).iter_errors(document)
     assert sorted(error.message for error in errors) == ["'dropout' is a required property",
                                                          "Additional properties are not allowed ('cnnn' was unexpected)"]
+
+
+def test_a_warmup_as_long_as_training_is_named_with_both_keys():
+    message = error_for("cnn", CnnParams, epochs=4, warmup_epochs=4.0)
+    assert message == "cnn.warmup_epochs (4.0) must be below epochs (4)"

@@ -5,7 +5,6 @@ import os
 import re
 import struct
 import subprocess
-import sys
 import zlib
 from pathlib import Path
 

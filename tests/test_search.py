@@ -272,6 +272,9 @@ def test_sigkill_mid_trial_then_the_same_command_resumes(project):
 
 
 def test_sigterm_stops_a_worker_and_fails_its_trial(project):
+    params = yaml.safe_load((project / "params.yaml").read_text())
+    params["cnn"]["epochs"] = 1000  # a trial that is still running when the signal comes, however loaded the CPU
+    (project / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     storage = project / "search" / "study.journal"
     worker = search(project, "--trials", "3")
     wait_for_running_trial(storage, 0, worker)

@@ -3,6 +3,7 @@ logs through dvclive."""
 import csv
 import hashlib
 import json
+import math
 import os
 import subprocess
 import sys
@@ -133,3 +134,25 @@ def test_both_runs_write_byte_identical_files(two_runs):
     first, second = (file_digests(run["workdir"]) for run in two_runs)
     assert "model.keras" in first and "live/metrics.json" in first
     assert first == second
+
+
+def rates(params, steps_per_epoch, steps):
+    from fmnist.training import learning_rate
+    schedule = learning_rate(params, steps_per_epoch)
+    return [float(schedule(step)) if callable(schedule) else schedule for step in steps]
+
+
+@pytest.mark.parametrize("schedule", ["cosine", "constant"])
+def test_a_warmup_rises_linearly_to_the_rate_then_follows_the_schedule(schedule):
+    params = project_params("cnn", CnnParams, epochs=4, learning_rate=0.01, schedule=schedule, warmup_epochs=1.0)
+    warmup = rates(params, 10, [0, 5, 10])
+    assert warmup == pytest.approx([0.0, 0.005, 0.01])
+    after = rates(params, 10, [20, 25, 40])
+    expected = [0.01 * (1 + math.cos(math.pi * step / 30)) / 2 for step in (10, 15, 30)] if schedule == "cosine" \
+        else [0.01] * 3
+    assert after == pytest.approx(expected, abs=1e-7)
+
+
+def test_no_warmup_keeps_the_plain_cosine_decay():
+    params = project_params("cnn", CnnParams, epochs=4, learning_rate=0.01, schedule="cosine", warmup_epochs=0.0)
+    assert rates(params, 10, [0, 20, 40]) == pytest.approx([0.01, 0.005, 0.0], abs=1e-7)
