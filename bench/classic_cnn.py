@@ -9,15 +9,17 @@ import json
 import time
 
 import keras
-import numpy as np
 from keras import layers
+
+from fmnist.data import load_split
+from fmnist.paths import prepared_split
 
 EPOCHS, BATCH_SIZE, SEED = 10, 32, 42  # the tutorials' settings: this script is a fixed reference, not a knob
 
 
 def load(split):
-    with np.load(f"data/prepared/{split}.npz") as arrays:
-        return arrays["images"][..., None].astype("float32") / 255, arrays["labels"]
+    images, labels = load_split(prepared_split(split))
+    return images[..., None].astype("float32") / 255, labels
 
 
 def classic_cnn():

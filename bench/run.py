@@ -115,13 +115,22 @@ def throughput():
     return json.loads(output.stdout.strip().splitlines()[-1])
 
 
+def cap_obeyed(cap, isa):
+    """Whether oneDNN's isa line fits the cap: the cap's family named (AVX2 -> 'Intel AVX2', AVX512_CORE ->
+    'Intel AVX-512'), and no AMX unless the cap allows it. ALL and DEFAULT cap nothing."""
+    if cap.upper() in ("ALL", "DEFAULT"):
+        return True
+    family = {"SSE41": "SSE4.1", "AVX512": "AVX-512"}.get(cap.upper().split("_")[0], cap.upper().split("_")[0])
+    return family in isa and ("AMX" in cap.upper() or "AMX" not in isa)
+
+
 def machine():
     """The CPU, its vector extensions and oneDNN's cap and choice; exits if a cap is set that oneDNN ignores."""
     cpuinfo = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else ""
     model = re.search(r"^model name\s*:\s*(.+)$", cpuinfo, re.M)
     flags = set((re.search(r"^flags\s*:\s*(.+)$", cpuinfo, re.M) or [None, ""])[1].split())
     cap, isa = os.environ.get("ONEDNN_MAX_CPU_ISA"), onednn_isa()
-    if cap and cap.replace("_", " ").split()[0].lower() not in isa.lower().replace("-", ""):
+    if cap and not cap_obeyed(cap, isa):
         sys.exit(f"bench: ONEDNN_MAX_CPU_ISA={cap} is set but oneDNN reports isa {isa!r}: "
                  "unset it or name an ISA this CPU and TensorFlow support")
     return {"cores": os.cpu_count(), "cpu": model.group(1).strip() if model else platform.processor() or "unknown",
@@ -135,7 +144,7 @@ def metric(model, key):
 
 
 def isa_label(run):
-    """'AVX2 cap' when the run capped oneDNN, else the CPU's widest extension oneDNN could use."""
+    """'AVX2 cap' when the run capped oneDNN, else the CPU's vector extensions."""
     machine = run["machine"]
     if machine.get("onednn_cap"):
         return f"{machine['onednn_cap']} cap"
@@ -163,6 +172,8 @@ def stages_table(runs):
         if "stages" in run:
             latest[bool(run["machine"].get("onednn_cap"))] = run
     shown = [latest[capped] for capped in (False, True) if capped in latest]
+    if not shown:
+        return ["No run with stage times yet."]
     lines = ["| stage | " + " | ".join(f"{isa_label(run)} {run['date']}: s, MiB" for run in shown) + " |",
              "|---|" + "---:|" * len(shown)]
     for stage in shown[-1]["stages"]:

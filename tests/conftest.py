@@ -1,4 +1,5 @@
-"""Shared test helpers: the repo's real params.yaml, one section at a time, with per-test overrides.
+"""Shared test helpers: the repo's real params.yaml, one section at a time, with per-test overrides; the built
+study that the end-to-end modules copy; the module order that balances bin/test's workers.
 
 The params models have no defaults (params.yaml is the single source of every value), and the file's
 values get tuned, so a test passes as overrides every value its assertions depend on.
@@ -15,8 +16,8 @@ from dvc_project import build_project
 from fmnist.params import load_params, parse_section
 
 PROJECT_PARAMS_FILE = Path(__file__).resolve().parents[1] / "params.yaml"
-# The longest modules first, so that bin/test's two workers (pytest-xdist, whole modules, in this order) end
-# together: one builds the study for test_pipeline while the other runs the search; test_sharing copies it.
+# The longest modules first, so that bin/test's workers (pytest-xdist, whole modules, in this order) end together:
+# on two cores one builds the study for test_pipeline while the other runs the search; test_sharing copies it.
 LONGEST_FIRST = ("test_pipeline.py", "test_search.py", "test_sharing.py", "test_training.py", "test_predict.py")
 
 

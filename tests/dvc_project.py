@@ -52,7 +52,7 @@ def project_env(project, checksums):
 def build_project(root):
     """Copy the project to root/project, fetching from synthetic .gz files under root; commit, `dvc repro`, commit.
 
-    The repro's output is kept in root/first_repro.txt.
+    The repro's output is kept in root/first_repro.txt, written last.
     """
     project = root / "project"
     for name in COPIED:
@@ -68,9 +68,10 @@ def build_project(root):
     run(project, env, "git", "init", "-q")
     run(project, env, *GIT, "add", "-A")
     run(project, env, *GIT, "commit", "-q", "-m", "project")
-    (root / "first_repro.txt").write_text(run(project, env, *DVC, "repro"))
+    first_repro = run(project, env, *DVC, "repro")
     run(project, env, *GIT, "add", "-A")
     run(project, env, *GIT, "commit", "-q", "-m", "baseline run")
+    (root / "first_repro.txt").write_text(first_repro)  # last: its presence says the build is complete
 
 
 def copy_project(built_root, target):

@@ -9,7 +9,7 @@ from conftest import project_params
 from fmnist.comparison import compare_models, comparison_report, f1_gain_records, model_f1_records, percent, points
 from fmnist.data import CLASS_NAMES
 from fmnist.evaluation import classification_metrics
-from fmnist.params import CompareParams
+from fmnist.params import MODEL_NAMES, CompareParams
 from fmnist.statistics import mcnemar_exact
 
 HEADLINES = ("ann_accuracy", "cnn_accuracy", "ann_macro_f1", "cnn_macro_f1", "accuracy_gain", "macro_f1_gain")
@@ -84,7 +84,7 @@ def test_summary_keys_and_json(clear_win, compare_params):
 
 def test_headline_values_are_the_models_scores(case):
     summary, labels = case["summary"], case["labels"]
-    for model in ("ann", "cnn"):
+    for model in MODEL_NAMES:
         assert summary[f"{model}_accuracy"]["value"] == pytest.approx(np.mean(case[model] == labels), abs=1e-6)
         assert summary[f"{model}_macro_f1"]["value"] == pytest.approx(case[f"{model}_metrics"]["macro"]["f1"], abs=2e-6)
 

@@ -28,7 +28,7 @@ SEPARATORS = {"&&", "||", ";", "|", "&", "(", ")"}
 # Shell builtins: no file to find.
 BUILTINS = {"source", ".", "cd", "export", "set", "unset", "echo"}
 # Used only in the database-server recipe, on a machine of its own: need not exist where the tests run.
-SERVER_TOOLS = {"sudo", "apt-get"}
+SERVER_TOOLS = {"sudo"}
 
 
 def split_page(text):
@@ -135,8 +135,8 @@ def python_problem(args, root):
         module = args[1]
         if module.split(".")[0] == "fmnist":
             relative = Path(*module.split("."))
-            if not ((root / relative).with_suffix(".py").is_file() or (root / relative / "__init__.py").is_file()):
-                return f"python -m {module}: no {relative}.py"
+            if not ((root / relative).with_suffix(".py").is_file() or (root / relative / "__main__.py").is_file()):
+                return f"python -m {module}: no {relative}.py or {relative}/__main__.py"
         elif importlib.util.find_spec(module) is None:
             return f"python -m {module}: no such module"
     elif args and not args[0].startswith("-") and args[0].endswith(".py") and not (root / args[0]).is_file():
@@ -250,7 +250,7 @@ def test_a_missing_script_module_or_program_is_reported(tmp_path):
     assert unknown_commands(page, tmp_path) == [
         "bin/missing: not an executable file in the repository",
         "bin/not-executable: not an executable file in the repository",
-        "python -m fmnist.nosuch: no fmnist/nosuch.py",
+        "python -m fmnist.nosuch: no fmnist/nosuch.py or fmnist/nosuch/__main__.py",
         "python nosuch.py: no such file",
         "no-such-program-here: not in the virtual environment, not on PATH",
     ]

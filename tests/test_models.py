@@ -127,3 +127,17 @@ def test_flip_averaged_model_survives_save_and_load(flip_pair, tmp_path):
     averaged.save(path)
     loaded = keras.saving.load_model(path)
     np.testing.assert_allclose(loaded.predict(batch, verbose=0), averaged.predict(batch, verbose=0), atol=1e-7)
+
+
+def test_every_model_name_has_a_builder_a_params_section_and_dvc_stages():
+    from pathlib import Path
+
+    import yaml
+
+    from fmnist.models import BUILDERS
+    from fmnist.params import MODEL_NAMES, MODEL_PARAMS
+
+    assert tuple(BUILDERS) == tuple(MODEL_PARAMS) == MODEL_NAMES
+    stages = yaml.safe_load((Path(__file__).resolve().parents[1] / "dvc.yaml").read_text())["stages"]
+    assert stages["evaluate"]["foreach"] == list(MODEL_NAMES)
+    assert {f"train_{name}" for name in MODEL_NAMES} <= set(stages)

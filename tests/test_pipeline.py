@@ -2,16 +2,13 @@
 import json
 import re
 import subprocess
-from pathlib import Path
 
 import pytest
 import vl_convert
 
-from dvc_project import copy_project, edit_params, run
+from dvc_project import PROJECT, copy_project, edit_params, run
 from fmnist.data import CLASS_NAMES
-
-PROJECT = Path(__file__).resolve().parents[1]
-
+from fmnist.params import MODEL_NAMES
 
 @pytest.fixture(scope="module")
 def project(built_study, tmp_path_factory):
@@ -21,7 +18,7 @@ def project(built_study, tmp_path_factory):
 
 def test_repro_writes_metrics_for_both_models(project):
     root = project["path"]
-    for model in ("ann", "cnn"):
+    for model in MODEL_NAMES:
         metrics = json.loads((root / f"metrics/{model}.json").read_text())
         assert 0.0 <= metrics["accuracy"] <= 1.0
         assert set(metrics["macro"]) == {"precision", "recall", "f1"}
@@ -33,7 +30,7 @@ def test_repro_writes_metrics_for_both_models(project):
 
 
 def test_confusion_plot_data_holds_class_names(project):
-    for model in ("ann", "cnn"):
+    for model in MODEL_NAMES:
         records = json.loads((project["path"] / f"plots/{model}/confusion.json").read_text())
         assert len(records) == 100
         assert {record["actual"] for record in records} == set(CLASS_NAMES)
@@ -44,7 +41,7 @@ def test_figures_and_report_exist(project):
     root = project["path"]
     expected = ["plots/samples.png", "plots/compare/per_class_f1.png", "plots/compare/per_class_f1.json",
                 "plots/compare/f1/ann.json", "plots/compare/f1/cnn.json", "metrics/compare.md"] + [
-        f"plots/{model}/{name}" for model in ("ann", "cnn")
+        f"plots/{model}/{name}" for model in MODEL_NAMES
         for name in ("confusion.png", "misclassified.png", "reliability.png", "classification_report.csv")]
     for name in expected:
         assert (root / name).stat().st_size > 0, name
@@ -93,9 +90,9 @@ def test_plots_show_renders_both_confusion_matrices(project, tmp_path):
     f1_bars = shown["Per-class F1 on the test set, ANN and CNN"][0]["content"]["data"]["values"]
     assert {row["filename"] for row in f1_bars} == {"ann.json", "cnn.json"}
     curves = shown["Accuracy per epoch (train and validation)"][0]["content"]["data"]["values"]
-    assert {row["filename"].split("/")[0] for row in curves} == {"ann", "cnn"}
+    assert {row["filename"].split("/")[0] for row in curves} == set(MODEL_NAMES)
     images = ["plots/samples.png", "plots/compare/per_class_f1.png"] + [
-        f"plots/{model}/{kind}.png" for model in ("ann", "cnn") for kind in ("confusion", "misclassified", "reliability")]
+        f"plots/{model}/{kind}.png" for model in MODEL_NAMES for kind in ("confusion", "misclassified", "reliability")]
     for image in images:
         assert shown[image][0]["type"] == "image", image
     run(root, env, *dvc, "plots", "show", "-o", str(tmp_path / "rendered"))
@@ -133,7 +130,7 @@ def test_predict_gives_the_evaluate_stage_answers_on_the_test_images(project, tm
     (tmp_path / "test").mkdir()
     for index, image in enumerate(images):
         Image.fromarray(image).save(tmp_path / "test" / f"{index:03d}.png")
-    for model in ("ann", "cnn"):
+    for model in MODEL_NAMES:
         with np.load(root / f"data/predictions/{model}.npz") as stored:
             expected = stored["probabilities"]
         result = subprocess.run([str(PROJECT / "bin/predict"), "test", "--model", model, "--top", "10", "--json",

@@ -17,6 +17,7 @@ from fmnist import prediction
 from fmnist.data import CLASS_NAMES
 from fmnist.errors import StudyError
 from fmnist.images import MAX_PIXELS, load_image, to_model_input
+from fmnist.params import MODEL_NAMES
 
 PROJECT = Path(__file__).resolve().parents[1]
 PREDICT = PROJECT / "bin" / "predict"
@@ -268,7 +269,7 @@ def models_dir(tmp_path_factory):
     from fmnist.model_files import save_model
 
     folder = tmp_path_factory.mktemp("models")
-    for seed, name in enumerate(("ann", "cnn")):
+    for seed, name in enumerate(MODEL_NAMES):
         keras.utils.set_random_seed(seed)
         inputs = keras.Input(shape=(28, 28), name="image")
         x = keras.layers.Rescaling(1 / 255)(keras.layers.Flatten()(inputs))
@@ -344,7 +345,7 @@ def test_json_gives_one_record_per_image(photos, models_dir, capsys):
 
 def test_the_models_differ_so_the_model_option_matters(photos, models_dir, capsys):
     outputs = {model: run_main([photos, "--models-dir", models_dir, "--model", model, "--top", "10"], capsys)[1]
-               for model in ("ann", "cnn")}
+               for model in MODEL_NAMES}
     assert outputs["ann"] != outputs["cnn"]
 
 

@@ -1,4 +1,4 @@
-"""requirements.txt pins every third-party module that the package, the stages, bin/, bench/ and the tests import."""
+"""requirements.txt pins every third-party module that the package, the stages, bin/, bench/, docs/ and the tests import."""
 import ast
 import re
 import sys
@@ -9,7 +9,7 @@ PROJECT = Path(__file__).resolve().parents[1]
 
 
 def python_files():
-    for folder in ("fmnist", "stages", "bin", "bench", "tests"):
+    for folder in ("fmnist", "stages", "bin", "bench", "tests", "docs"):
         for path in sorted((PROJECT / folder).rglob("*")):
             if path.suffix == ".py" or (path.is_file() and path.read_bytes().startswith(b"#!/usr/bin/env python")):
                 yield path

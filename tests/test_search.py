@@ -56,7 +56,12 @@ def search(project, *args, env=ENV):
 
 
 def finish(process, timeout=240):
-    stdout, stderr = process.communicate(timeout=timeout)
+    try:
+        stdout, stderr = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()  # no worker outlives its test
+        process.communicate()
+        raise
     return process.returncode, stdout, stderr
 
 
@@ -360,3 +365,16 @@ def test_apply_writes_the_trial_into_params_yaml_and_only_its_branch_is_stale(tm
         assert old.partition("#")[2] == new.partition("#")[2]
     assert "filters: [24, 48, 96]" in edited
     assert json.loads(run(project, *dvc, "status", "--json")).keys() == {"train_cnn"}
+
+
+def test_a_space_whose_ends_together_break_a_rule_across_keys_is_an_error(project):
+    params = yaml.safe_load((project / "params.yaml").read_text())
+    params["cnn"]["epochs"] = 10  # each end alone is then allowed
+    (project / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    space = {"warmup_epochs": {"low": 0.0, "high": 3.0}, "epochs": {"low": 2, "high": 8}}
+    (project / "search.yaml").write_text(yaml.safe_dump({"cnn": space}))
+    with pytest.raises(StudyError, match="^search.yaml: .* together are outside what params.yaml allows") as raised:
+        load_space("cnn")
+    message = str(raised.value)
+    assert "cnn.warmup_epochs high 3.0" in message and "cnn.epochs low 2" in message
+    assert "warmup_epochs (3.0) must be below epochs (2)" in message and "\n" not in message

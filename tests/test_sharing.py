@@ -10,12 +10,12 @@ import sys
 import pytest
 import yaml
 
-from dvc_project import copy_project, run
+from dvc_project import GIT, copy_project, run
+from fmnist.params import MODEL_NAMES
 from fmnist.sharing import pull_line
 
 STAGES = ("fetch", "preprocess", "train_ann", "train_cnn", "evaluate@ann", "evaluate@cnn", "compare")
 EXPERIMENT = "dense-16-cnn"
-GIT = ["git", "-c", "commit.gpgsign=false"]
 
 
 @pytest.fixture(scope="module")
@@ -68,7 +68,7 @@ def test_every_stage_leaves_a_run_cache_entry(shared):
     commands = {yaml.safe_load(entry.read_text())["cmd"] for entry in runs if entry.is_file()}
     stages = yaml.safe_load((shared["a"] / "dvc.yaml").read_text())["stages"]
     expected = {stage["cmd"] for name, stage in stages.items() if name != "evaluate"} | {
-        stages["evaluate"]["do"]["cmd"].replace("${item}", model) for model in ("ann", "cnn")}
+        stages["evaluate"]["do"]["cmd"].replace("${item}", model) for model in MODEL_NAMES}
     assert commands >= expected
 
 

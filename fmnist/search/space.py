@@ -1,4 +1,5 @@
 """search.yaml: the knobs a trial samples, each checked against params.yaml's own rules before any trial runs."""
+import itertools
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,7 +25,8 @@ class Knob:
     choices: tuple | None = None
 
     def candidates(self):
-        """(label, value) of every value whose validity implies the whole range's: the ends, or each choice."""
+        """(label, value) of every value whose validity implies the whole range's: the ends, or each choice
+        (for rules on one key; parse_space checks rules across keys on every mix of these)."""
         if self.choices is not None:
             return [(f"choice {value!r}", value) for value in self.choices]
         return [(f"low {self.low!r}", self.low), (f"high {self.high!r}", self.high)]
@@ -113,7 +115,18 @@ def parse_space(section, entries, base, path=SPACE_FILE):
             except StudyError as error:
                 raise StudyError(f"{path}: {key} {label} is outside what params.yaml allows ({error})") from None
         knobs.append(knob)
+    check_joint_ends(section, base, knobs, path)
     return knobs
+
+
+def check_joint_ends(section, base, knobs, path):
+    """Rules across keys (warmup_epochs below epochs) hold for every mix of the knobs' ends, so for every trial."""
+    for mix in itertools.product(*(knob.candidates() for knob in knobs)):
+        try:
+            trial_params(section, base, {knob.name: value for knob, (_, value) in zip(knobs, mix)})
+        except StudyError as error:
+            ends = ", ".join(f"{section}.{knob.name} {label}" for knob, (label, _) in zip(knobs, mix))
+            raise StudyError(f"{path}: {ends} together are outside what params.yaml allows ({error})") from None
 
 
 def parse_knob(key, name, entry, current, path):

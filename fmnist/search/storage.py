@@ -51,7 +51,7 @@ def open_storage(spec):
                                               grace_period=GRACE_S)
         except Exception as error:
             raise StudyError(f"cannot open the study database {redact(spec)} ({first_line(error)}): start the "
-                             "server and create the database (README, Search), or fix --storage") from None
+                             "server and create the database (docs/search.md), or fix --storage") from None
     path = Path(spec)
     if path.is_dir():
         raise StudyError(f"--storage {path} is a directory: give a file, e.g. {DEFAULT_STORAGE}")
