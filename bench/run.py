@@ -209,11 +209,8 @@ def markdown(runs):
 
 
 def load_runs():
-    """Every earlier run in bench/results.json (a file from before the run list holds one run)."""
-    if not RESULTS.exists():
-        return []
-    results = json.loads(RESULTS.read_text())
-    return results["runs"] if "runs" in results else [results]
+    """Every earlier run in bench/results.json."""
+    return json.loads(RESULTS.read_text())["runs"] if RESULTS.exists() else []
 
 
 def write_benchmark_table(table):
