@@ -18,6 +18,7 @@ import pytest
 import yaml
 from optuna.trial import TrialState
 
+from dvc_project import DVC, run
 from fmnist.atomic import save_arrays
 from fmnist.errors import StudyError
 from fmnist.search.space import load_space
@@ -296,12 +297,6 @@ def test_sigterm_stops_a_worker_and_fails_its_trial(project):
 COPIED = ["dvc.yaml", "params.yaml", "search.yaml", "stages", "fmnist", ".dvc/config", ".dvcignore", ".gitignore"]
 
 
-def run(project, *args):
-    result = subprocess.run(args, cwd=project, env=ENV, capture_output=True, text=True)
-    assert result.returncode == 0, f"{' '.join(map(str, args))} failed:\n{result.stdout}\n{result.stderr}"
-    return result.stdout
-
-
 def placeholder_outputs(project):
     """Every output and data dep of dvc.yaml, as small files, so `dvc commit` records a lock without training."""
     stages = yaml.safe_load((project / "dvc.yaml").read_text())["stages"]
@@ -333,12 +328,11 @@ def test_apply_writes_the_trial_into_params_yaml_and_only_its_branch_is_stale(tm
         (shutil.copytree if (PROJECT / name).is_dir() else shutil.copy)(PROJECT / name, target)
     placeholder_outputs(project)
     git = ["git", "-c", "user.name=test", "-c", "user.email=t@example.com", "-c", "commit.gpgsign=false"]
-    run(project, "git", "init", "-q")
-    dvc = [sys.executable, "-m", "dvc"]
-    run(project, *dvc, "commit", "-f", "-q")
-    run(project, *git, "add", "-A")
-    run(project, *git, "commit", "-q", "-m", "baseline")
-    assert json.loads(run(project, *dvc, "status", "--json")) == {}
+    run(project, ENV, "git", "init", "-q")
+    run(project, ENV, *DVC, "commit", "-f", "-q")
+    run(project, ENV, *git, "add", "-A")
+    run(project, ENV, *git, "commit", "-q", "-m", "baseline")
+    assert json.loads(run(project, ENV, *DVC, "status", "--json")) == {}
 
     original = (project / "params.yaml").read_text()
     current = yaml.safe_load(original)["cnn"]
@@ -352,7 +346,7 @@ def test_apply_writes_the_trial_into_params_yaml_and_only_its_branch_is_stale(tm
     study.add_trial(optuna.trial.create_trial(
         params={"dropout": 0.25}, distributions={"dropout": optuna.distributions.FloatDistribution(0.0, 0.4)},
         values=[0.93, 100.0], user_attrs={"params": chosen}))
-    out = run(project, sys.executable, "-m", "fmnist.search", "--apply", "0", "--storage", str(storage))
+    out = run(project, ENV, sys.executable, "-m", "fmnist.search", "--apply", "0", "--storage", str(storage))
     assert f"cnn.learning_rate: {current['learning_rate']} -> 0.004123" in out and "epochs" not in out.split("applied:")[1].split("\n")[0]
 
     edited = (project / "params.yaml").read_text()
@@ -364,7 +358,7 @@ def test_apply_writes_the_trial_into_params_yaml_and_only_its_branch_is_stale(tm
     for old, new in changed:  # each edited line keeps its comment
         assert old.partition("#")[2] == new.partition("#")[2]
     assert "filters: [24, 48, 96]" in edited
-    assert json.loads(run(project, *dvc, "status", "--json")).keys() == {"train_cnn"}
+    assert json.loads(run(project, ENV, *DVC, "status", "--json")).keys() == {"train_cnn"}
 
 
 def test_a_space_whose_ends_together_break_a_rule_across_keys_is_an_error(project):
