@@ -18,7 +18,7 @@ import pytest
 import yaml
 from optuna.trial import TrialState
 
-from dvc_project import DVC, run
+from dvc_project import DVC, edit_params, run
 from fmnist.atomic import save_arrays
 from fmnist.errors import StudyError
 from fmnist.search.space import load_space
@@ -278,9 +278,7 @@ def test_sigkill_mid_trial_then_the_same_command_resumes(project):
 
 
 def test_sigterm_stops_a_worker_and_fails_its_trial(project):
-    params = yaml.safe_load((project / "params.yaml").read_text())
-    params["cnn"]["epochs"] = 1000  # a trial that is still running when the signal comes, however loaded the CPU
-    (project / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    edit_params(project, {"cnn": {"epochs": 1000}})  # a trial still running when the signal comes, however loaded
     storage = project / "search" / "study.journal"
     worker = search(project, "--trials", "3")
     wait_for_running_trial(storage, 0, worker)
@@ -362,9 +360,7 @@ def test_apply_writes_the_trial_into_params_yaml_and_only_its_branch_is_stale(tm
 
 
 def test_a_space_whose_ends_together_break_a_rule_across_keys_is_an_error(project):
-    params = yaml.safe_load((project / "params.yaml").read_text())
-    params["cnn"]["epochs"] = 10  # each end alone is then allowed
-    (project / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    edit_params(project, {"cnn": {"epochs": 10}})  # each end alone is then allowed
     space = {"warmup_epochs": {"low": 0.0, "high": 3.0}, "epochs": {"low": 2, "high": 8}}
     (project / "search.yaml").write_text(yaml.safe_dump({"cnn": space}))
     with pytest.raises(StudyError, match="^search.yaml: .* together are outside what params.yaml allows") as raised:
