@@ -5,8 +5,10 @@ Fashion-MNIST made its images from product photos on a light background (github.
 ratio, centre on a 28x28 canvas, negate, grey. to_model_input follows those steps; an image that is already 28x28
 is taken as framed and only turned grey and, on a light background, negated, so a test image passes unchanged.
 """
+import io
 import re
 import warnings
+from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
@@ -21,6 +23,8 @@ WORKING_SIDE = 1024       # larger images are reduced to this before trimming: a
                           # frame still spans 100 pixels, and the trim works on 1M pixels at most
 TRIM_TOLERANCE = 0.05     # Fashion-MNIST's trim: within 5% of the largest RGB distance counts as background
 LIGHT_BORDER = 127.5      # mean brightness of the outermost pixel ring above this: a light background, negated
+BLANK_CONTRAST = 32       # converted images whose brightest and darkest pixels differ by less are blank: every
+                          # Fashion-MNIST image spans 254 or 255 levels; one colour, fully transparent or 1x1 gives 0
 # Formats searched for in folders (files named on the command line are tried whatever their name).
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".jpe", ".jfif", ".gif", ".webp", ".bmp", ".dib",
                             ".tif", ".tiff"})
@@ -30,36 +34,60 @@ Image.MAX_IMAGE_PIXELS = MAX_PIXELS
 ImageFile.LOAD_TRUNCATED_IMAGES = False  # Pillow's default, stated: a truncated file is an error, not grey rows
 
 
-def load_image(path):
-    """The first frame of the image file at `path`, decoded and upright (EXIF orientation applied).
+def model_input(source, name):
+    """An image file (a Path, or its bytes as uploaded) -> the uint8 array (28, 28) the models take.
+
+    The one conversion of bin/predict and bin/serve: load_image, to_model_input, then require_content.
+    """
+    return require_content(to_model_input(load_image(source, name), name), name)
+
+
+def require_content(pixels, name):
+    """`pixels` unless the converted image is blank (contrast below BLANK_CONTRAST): then a StudyError, since a
+    model asked about an empty picture still answers with a confident class."""
+    contrast = int(pixels.max()) - int(pixels.min())
+    if contrast < BLANK_CONTRAST:
+        raise StudyError(f"{name}: blank image (contrast {contrast} of 255 after conversion, below "
+                         f"{BLANK_CONTRAST}): nothing to classify; use a picture of one garment")
+    return pixels
+
+
+def load_image(source, name=None):
+    """The first frame of an image, decoded and upright (EXIF orientation applied). `source` is a file's Path
+    or its bytes (never written to disk); `name` labels errors (default: the path).
 
     Raises StudyError, one line naming the file, the problem and the fix, for anything that is not a whole,
     readable image of a sensible size.
     """
+    name = source if name is None else name
     try:
-        if path.exists() and not path.is_file():
-            raise StudyError(f"{path}: not a regular file: name an image file or a folder of them")
-        if path.stat().st_size == 0:
-            raise StudyError(f"{path}: empty file (0 bytes): not an image; export or download it again")
+        if isinstance(source, Path):
+            if source.exists() and not source.is_file():
+                raise StudyError(f"{name}: not a regular file: name an image file or a folder of them")
+            size = source.stat().st_size
+        else:
+            size, source = len(source), io.BytesIO(source)
+        if size == 0:
+            raise StudyError(f"{name}: empty file (0 bytes): not an image; export or download it again")
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # Pillow's notes on odd metadata would be multi-line noise
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(path) as image:
+            with Image.open(source) as image:
                 image.draft(None, (WORKING_SIDE, WORKING_SIDE))  # JPEG only: decode at a reduced scale when large
                 image.load()
     except StudyError:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
-        raise StudyError(f"{path}: too large ({pixel_count(error)}, the limit is {MAX_PIXELS:,}; "
+        raise StudyError(f"{name}: too large ({pixel_count(error)}, the limit is {MAX_PIXELS:,}; "
                          "a possible decompression bomb): scale it down") from None
     except FileNotFoundError:
-        raise StudyError(f"{path}: no such file or folder: check the path") from None
+        raise StudyError(f"{name}: no such file or folder: check the path") from None
     except UnidentifiedImageError:
-        raise StudyError(f"{path}: not an image Pillow can read: save it as PNG or JPEG") from None
+        raise StudyError(f"{name}: not an image Pillow can read: save it as PNG or JPEG") from None
     except PermissionError as error:
-        raise StudyError(f"{path}: cannot be read ({error.strerror}): check its permissions") from None
+        raise StudyError(f"{name}: cannot be read ({error.strerror}): check its permissions") from None
     except Exception as error:  # noqa: BLE001  Pillow's decoders raise OSError, SyntaxError, ValueError, EOFError...
-        raise StudyError(f"{path}: truncated or corrupt image ({first_line(error)}): "
+        raise StudyError(f"{name}: truncated or corrupt image ({first_line(error)}): "
                          "export or download it again") from None
     try:
         return ImageOps.exif_transpose(image)

@@ -92,8 +92,20 @@ class CompareParams(Section):
     seed: int = Field(ge=0)
 
 
+class ServeParams(Section):
+    """bin/serve, the web app and API over the trained models (no stage reads this section)."""
+
+    host: str = Field(min_length=1)
+    port: int = Field(ge=1, le=65535)
+    max_body_mb: float = Field(gt=0, le=1024)
+    max_files: int = Field(ge=1, le=1000)
+    max_batch_images: int = Field(ge=1, le=4096)
+    decode_workers: int = Field(ge=1, le=64)
+    shutdown_timeout_s: float = Field(ge=0)
+
+
 class ParamsFile(Section):
-    """The whole file: one section per stage."""
+    """The whole file: one section per stage, and bin/serve's."""
 
     fetch: FetchParams
     preprocess: PreprocessParams
@@ -101,6 +113,7 @@ class ParamsFile(Section):
     cnn: CnnParams
     evaluate: EvaluateParams
     compare: CompareParams
+    serve: ServeParams
 
 
 def read_yaml(path, command):

@@ -13,11 +13,11 @@ import yaml
 from conftest import as_yaml, project_params, project_section
 from fmnist.errors import StudyError
 from fmnist.params import (SCHEMA_FILE, AnnParams, CnnParams, CompareParams, EvaluateParams, FetchParams,
-                           PreprocessParams, load_params, parse_section, schema_text)
+                           PreprocessParams, ServeParams, load_params, parse_section, schema_text)
 
 PROJECT = Path(__file__).resolve().parents[1]
 SECTIONS = {"fetch": FetchParams, "preprocess": PreprocessParams, "ann": AnnParams, "cnn": CnnParams,
-            "evaluate": EvaluateParams, "compare": CompareParams}
+            "evaluate": EvaluateParams, "compare": CompareParams, "serve": ServeParams}
 
 
 def error_for(section, cls, **changes):

@@ -1,0 +1,220 @@
+"""The web app and JSON API over the trained models (FastAPI on uvicorn): one page, /api/predict, /api/health.
+
+Images go through bin/predict's own path (fmnist.images.model_input, fmnist.prediction.class_probabilities and
+ranked), so both answer alike. Uploads stay in memory; no name a client sends reaches the file system.
+"""
+import asyncio
+import base64
+import platform
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from importlib.metadata import version
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+from fastapi import FastAPI, HTTPException, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.formparsers import MultiPartParser
+
+from fmnist.attribution import attention_maps
+from fmnist.data import CLASS_NAMES
+from fmnist.errors import StudyError, first_line
+from fmnist.images import model_input
+from fmnist.prediction import DEFAULT_TOP, json_record, ranked
+from fmnist.serving.batching import MicroBatcher
+from fmnist.serving.guards import Guards
+from fmnist.serving.study import examples, glance, png_bytes
+
+STATIC_DIR = Path(__file__).with_name("static")
+FIELD = "files"          # the multipart field that carries the images
+NAME_LENGTH = 200        # longer upload names are cut when echoed back
+MAP_DECIMALS = 3
+UPLOAD_BODY = {"content": {"multipart/form-data": {"schema": {
+    "type": "object", "required": [FIELD],
+    "properties": {FIELD: {"type": "array", "items": {"type": "string", "format": "binary"},
+                           "description": "one or more image files, any format bin/predict takes"}}}}}}
+
+
+@dataclass
+class ServedModel:
+    name: str
+    model: object        # the saved Keras model, loaded in safe mode
+    file: str
+    md5: str
+    locked_md5: str | None  # the md5 dvc.lock records for the file, when there is one
+    batcher: MicroBatcher
+
+
+def create_app(served, settings, root):
+    """The ASGI app. served: {name: ServedModel}; settings: ServeParams; root: the project (metrics, plots, data)."""
+    decoder = ThreadPoolExecutor(settings.decode_workers, thread_name_prefix="decode")
+    gallery = examples(root)
+    max_bytes = int(settings.max_body_mb * 2**20)
+
+    @asynccontextmanager
+    async def lifespan(app):
+        for model in served.values():
+            model.batcher.start()
+        yield
+        for model in served.values():
+            await model.batcher.stop()
+        decoder.shutdown(wait=True)
+
+    app = FastAPI(title="Fashion-MNIST ANN vs CNN", version=version("fmnist-study"), lifespan=lifespan,
+                  docs_url=None, redoc_url=None,  # their pages load scripts from a CDN; /openapi.json stays
+                  description="Classify clothing images with the study's two trained models (docs/serve.md).")
+    add_error_handlers(app)
+
+    @app.get("/", include_in_schema=False)
+    async def page():
+        return FileResponse(STATIC_DIR / "index.html")
+
+    @app.get("/api/health", summary="Models loaded, their md5 (and dvc.lock's), versions")
+    async def health():
+        return {"status": "ok",
+                "models": {name: {"file": model.file, "md5": model.md5, "dvc_lock_md5": model.locked_md5,
+                                  "matches_dvc_lock": model.md5 == model.locked_md5,
+                                  "model_calls": model.batcher.calls}
+                           for name, model in served.items()},
+                "classes": list(CLASS_NAMES),
+                "versions": {package: version(package) for package in ("tensorflow-cpu", "keras", "fastapi", "uvicorn")
+                             if installed(package)} | {"python": platform.python_version()}}
+
+    @app.get("/api/study", summary="The study's headline numbers and the example images")
+    async def study():
+        return {"glance": glance(root), "plots": (root / "dvc_plots").is_dir(),
+                "examples": [{"caption": caption, "url": f"/api/examples/{index}.png"}
+                             for index, (caption, _) in enumerate(gallery)]}
+
+    @app.get("/api/examples/{index}.png", summary="One example test image as PNG")
+    async def example(index: int):
+        if not 0 <= index < len(gallery):
+            raise HTTPException(404, f"no example {index}: there are {len(gallery)}")
+        return Response(png_bytes(gallery[index][1]), media_type="image/png")
+
+    @app.post("/api/predict", openapi_extra={"requestBody": UPLOAD_BODY},
+              summary="Classify uploaded images; the fields of bin/predict --json per image")
+    async def predict(request: Request, model: Literal["ann", "cnn", "both"] = "both",
+                      top: int = Query(DEFAULT_TOP, ge=1, le=len(CLASS_NAMES)), explain: bool = False):
+        uploads = await read_uploads(request, settings.max_files, max_bytes)
+        loop = asyncio.get_running_loop()
+        decoded = await asyncio.gather(*(loop.run_in_executor(decoder, decode, data, name) for name, data in uploads))
+        good = [index for index, item in enumerate(decoded) if not isinstance(item, str)]
+        names = list(served) if model == "both" else [model]
+        answers = await classify(np.stack([decoded[i] for i in good]), [served[n] for n in names], explain) \
+            if good else {}
+        results, row = [], 0
+        for (name, _), item in zip(uploads, decoded):
+            if isinstance(item, str):
+                results.append({"path": name, "error": item})
+                continue
+            results.append(result(name, item, {n: a[row] for n, a in answers.items()}, top, explain))
+            row += 1
+        body = {"model": model, "top": top, "classified": len(good), "failed": len(uploads) - len(good),
+                "results": results}
+        if not good:
+            return JSONResponse({"error": f"no image could be classified: {results[0]['error']}", **body}, 422)
+        return body
+
+    if (root / "dvc_plots").is_dir():  # `dvc plots show` writes it
+        app.mount("/plots", StaticFiles(directory=root / "dvc_plots", html=True), name="plots")
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    return Guards(app, max_bytes)
+
+
+def installed(package):
+    try:
+        version(package)
+    except Exception:  # noqa: BLE001  PackageNotFoundError
+        return False
+    return True
+
+
+async def read_uploads(request, max_files, max_bytes):
+    """[(name, bytes)] of the request's 'files' parts (a body of at most max_bytes); HTTPException 4xx for anything
+    else. Nothing is written to disk."""
+    # Starlette spools each upload over 1 MB to a temporary file; Guards has the body in memory already: keep it there.
+    MultiPartParser.spool_max_size = max(MultiPartParser.spool_max_size, max_bytes + 1)
+    if not request.headers.get("content-type", "").startswith("multipart/form-data"):
+        raise HTTPException(415, f"send the images as multipart/form-data in a field named '{FIELD}'")
+    form = await request.form(max_files=max_files, max_fields=10)  # malformed, too many files: Starlette's 400
+    try:
+        unknown = sorted(set(form.keys()) - {FIELD})
+        if unknown:
+            raise HTTPException(400, f"unknown form field '{unknown[0]}': send images in a field named '{FIELD}'")
+        parts = form.getlist(FIELD)
+        if not parts:
+            raise HTTPException(400, f"no images: send one or more files in a field named '{FIELD}'")
+        if any(isinstance(part, str) for part in parts):
+            raise HTTPException(400, f"the '{FIELD}' field must hold files, not text")
+        return [((part.filename or f"file {number}")[:NAME_LENGTH], await part.read())
+                for number, part in enumerate(parts, 1)]
+    finally:
+        await form.close()
+
+
+def decode(data, name):
+    """The model input of one upload, or the one-line reason it has none."""
+    try:
+        return model_input(data, name)
+    except StudyError as error:
+        return str(error)
+    except Exception as error:  # noqa: BLE001  a decoder failure Pillow does not classify: still that file's problem
+        return f"{name}: cannot be converted ({first_line(error)}): save it as PNG or JPEG"
+
+
+async def classify(images, models, explain):
+    """{name: [(probabilities, map or None)] per image}, each model's call shared with concurrent requests."""
+    probabilities = await asyncio.gather(*(model.batcher(images) for model in models))
+    answers = {}
+    for model, rows in zip(models, probabilities):
+        maps = [None] * len(images)
+        if explain:
+            maps = await model.batcher.run_alone(attention_maps, model.model, images, rows.argmax(axis=1))
+        answers[model.name] = list(zip(rows, maps))
+    return answers
+
+
+def result(name, pixels, answers, top, explain):
+    """One image's entry: bin/predict's JSON record (one model), or one per model and whether they agree (both)."""
+    records = {}
+    for model, (probabilities, saliency) in answers.items():
+        records[model] = json_record(name, ranked(probabilities, top))
+        if explain:
+            records[model]["map"] = np.round(saliency, MAP_DECIMALS).tolist()
+    if len(records) == 1:
+        entry = next(iter(records.values()))
+    else:
+        entry = {"path": name, **{model: without_path(record) for model, record in records.items()},
+                 "agree": len({record["class"] for record in records.values()}) == 1}
+    if explain:
+        entry["image"] = "data:image/png;base64," + base64.b64encode(png_bytes(pixels)).decode()
+    return entry
+
+
+def without_path(record):
+    return {key: value for key, value in record.items() if key != "path"}
+
+
+def add_error_handlers(app):
+    """Every error a JSON object {"error": one line} with its 4xx status; never a traceback."""
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request, error):
+        detail = error.detail if isinstance(error.detail, str) else str(error.detail)
+        return JSONResponse({"error": detail}, error.status_code, headers=getattr(error, "headers", None))
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request, error):
+        problem = error.errors()[0]
+        where = " ".join(str(part) for part in problem["loc"])
+        return JSONResponse({"error": f"{where}: {problem['msg']}"}, 422)
+
+    @app.exception_handler(Exception)
+    async def unexpected(request, error):
+        return JSONResponse({"error": f"internal error ({type(error).__name__}): see the server's log"}, 500)

@@ -1,0 +1,58 @@
+"""ASGI middleware in front of the app: a request body limit enforced while reading, and safe response headers."""
+import json
+
+SAFE_HEADERS = [(b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"no-referrer"),
+                (b"x-frame-options", b"DENY")]
+
+
+async def send_json_error(send, status, message):
+    body = json.dumps({"error": message}).encode()
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
+                            (b"connection", b"close"), *SAFE_HEADERS]})
+    await send({"type": "http.response.body", "body": body})
+
+
+class Guards:
+    """Reads each request body into memory up to max_bytes (413 beyond it, as soon as it is known, without reading
+    the rest), then hands the app the whole body; adds SAFE_HEADERS to every response."""
+
+    def __init__(self, app, max_bytes):
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+
+        async def send_safely(message):
+            if message["type"] == "http.response.start":
+                message = {**message, "headers": [*message.get("headers", []), *SAFE_HEADERS]}
+            await send(message)
+
+        too_large = f"request body over the limit of {self.max_bytes:,} bytes: send fewer or smaller images"
+        declared = dict(scope["headers"]).get(b"content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
+            return await send_json_error(send, 413 if declared.isdigit() else 400,
+                                         too_large if declared.isdigit() else "malformed Content-Length header")
+        chunks, size = [], 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return None
+            chunks.append(message.get("body", b""))
+            size += len(chunks[-1])
+            if size > self.max_bytes:
+                return await send_json_error(send, 413, too_large)
+            if not message.get("more_body", False):
+                break
+        body, delivered = b"".join(chunks), False
+
+        async def replay():
+            nonlocal delivered
+            if delivered:
+                return await receive()  # the app waits for a disconnect: pass the real one through
+            delivered = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        return await self.app(scope, replay, send_safely)
