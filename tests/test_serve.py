@@ -413,3 +413,19 @@ def test_the_page_shows_a_bad_files_reason_beside_it(server, browser, tmp_path):
     card = WebDriverWait(browser, 60).until(lambda driver: driver.find_element(By.CSS_SELECTOR, "article.failed"))
     assert card.get_attribute("data-path") in ("blank.png", "request")
     assert "blank.png: blank image" in card.find_element(By.CSS_SELECTOR, ".error").text
+
+
+def test_the_plots_page_is_served_when_dvc_plots_exists(tmp_path):
+    from fmnist.serving.app import create_app
+
+    async def fetch(root, path):
+        transport = httpx.ASGITransport(app=create_app({}, SETTINGS, root))
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            return await client.get(path)
+
+    assert asyncio.run(fetch(tmp_path, "/plots/")).status_code == 404
+    assert asyncio.run(fetch(tmp_path, "/api/study")).json()["plots"] is False
+    (tmp_path / "dvc_plots").mkdir()
+    (tmp_path / "dvc_plots" / "index.html").write_text("<h1>the plots</h1>")
+    assert asyncio.run(fetch(tmp_path, "/plots/")).text == "<h1>the plots</h1>"
+    assert asyncio.run(fetch(tmp_path, "/api/study")).json()["plots"] is True

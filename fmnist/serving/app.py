@@ -54,6 +54,8 @@ def create_app(served, settings, root):
     """The ASGI app. served: {name: ServedModel}; settings: ServeParams; root: the project (metrics, plots, data)."""
     decoder = ThreadPoolExecutor(settings.decode_workers, thread_name_prefix="decode")
     gallery = examples(root)
+    plots = root / "dvc_plots"  # `dvc plots show` writes it; served when it exists at start
+    has_plots = plots.is_dir()
     max_bytes = int(settings.max_body_mb * 2**20)
 
     @asynccontextmanager
@@ -82,12 +84,12 @@ def create_app(served, settings, root):
                                   "model_calls": model.batcher.calls}
                            for name, model in served.items()},
                 "classes": list(CLASS_NAMES),
-                "versions": {package: version(package) for package in ("tensorflow-cpu", "keras", "fastapi", "uvicorn")
+                "versions": {package: version(package) for package in ("tensorflow-cpu", "tensorflow", "keras", "fastapi", "uvicorn")
                              if installed(package)} | {"python": platform.python_version()}}
 
     @app.get("/api/study", summary="The study's headline numbers and the example images")
     async def study():
-        return {"glance": glance(root), "plots": (root / "dvc_plots").is_dir(),
+        return {"glance": glance(root), "plots": has_plots,
                 "examples": [{"caption": caption, "url": f"/api/examples/{index}.png"}
                              for index, (caption, _) in enumerate(gallery)]}
 
@@ -121,8 +123,8 @@ def create_app(served, settings, root):
             return JSONResponse({"error": f"no image could be classified: {results[0]['error']}", **body}, 422)
         return body
 
-    if (root / "dvc_plots").is_dir():  # `dvc plots show` writes it
-        app.mount("/plots", StaticFiles(directory=root / "dvc_plots", html=True), name="plots")
+    if has_plots:
+        app.mount("/plots", StaticFiles(directory=plots, html=True), name="plots")
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return Guards(app, max_bytes)
 
