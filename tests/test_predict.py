@@ -428,3 +428,14 @@ def test_the_command_takes_paths_relative_to_the_callers_folder(photos, models_d
     records = json.loads(result.stdout)
     assert [record["path"] for record in records] == ["sub/c.webp", "a.png"]
     assert all(len(record["top"]) == 2 for record in records)
+
+
+@pytest.mark.parametrize("brightest, blank", [(0, True), (31, True), (32, False), (255, False)])
+def test_an_image_is_blank_below_a_contrast_of_32(brightest, blank):
+    pixels = np.zeros((28, 28), np.uint8)
+    pixels[10:18, 10:18] = brightest
+    if blank:
+        with pytest.raises(StudyError, match=rf"^x\.png: blank image \(contrast {brightest} of 255"):
+            images_module.require_content(pixels, "x.png")
+    else:
+        assert images_module.require_content(pixels, "x.png") is pixels
