@@ -12,6 +12,8 @@ as Grad-CAM prescribes): the probability saturates for a confident answer and it
 A flip-averaged model answers with the mean of two passes; its map is the mean of the image's map and the
 mirror's map mirrored back, as its answer is.
 """
+import functools
+
 import keras
 import numpy as np
 import tensorflow as tf
@@ -35,8 +37,10 @@ def has_feature_maps(model):
     return any(isinstance(layer, keras.layers.Conv2D) for layer in network.layers)
 
 
-def class_logits(network, outputs):
-    """(a model: inputs -> [*outputs, the softmax layer's input], a function (that input, classes) -> logits).
+@functools.cache  # built once per network: bin/serve explains on every request
+def logit_model(network, with_feature_maps):
+    """(a model: inputs -> [last feature maps, if asked,] the softmax layer's input; a function (that input,
+    classes) -> the classes' logits). A model of one output returns it bare, not in a list.
 
     The softmax layer is the network's last Dense layer (fmnist.models.class_probabilities)."""
     head = [layer for layer in network.layers if isinstance(layer, keras.layers.Dense)][-1]
@@ -45,10 +49,15 @@ def class_logits(network, outputs):
     def logits(features, classes):
         weights = tf.transpose(tf.gather(kernel, classes, axis=1))
         return tf.reduce_sum(features * weights, axis=1) + tf.gather(bias, classes)
-    return keras.Model(network.inputs, [*outputs, head.input]), logits
+    feature_maps = [last_feature_maps(network).output] if with_feature_maps else []
+    return keras.Model(network.inputs, [*feature_maps, head.input]), logits
 
 
-def mirrored_mean(explain, network, pixels, classes, flip_averaged):
+def explained(explain, model, images, classes):
+    """explain(network, pixels, classes) on the network inside `model`, averaged with its mirror image's map when
+    the model flip-averages, each map scaled to a maximum of 1."""
+    network, flip_averaged = parts(model)
+    pixels, classes = tf.convert_to_tensor(images, tf.float32), tf.convert_to_tensor(classes, tf.int32)
     maps = explain(network, pixels, classes)
     if flip_averaged:
         maps = (maps + tf.reverse(explain(network, tf.reverse(pixels, [2]), classes), [2])) / 2
@@ -57,13 +66,11 @@ def mirrored_mean(explain, network, pixels, classes, flip_averaged):
 
 def class_activation_maps(model, images, classes):
     """HiResCAM on the last feature maps (the positive part: evidence for the class), upsampled to 28x28."""
-    network, flip_averaged = parts(model)
-    return mirrored_mean(cam, network, tf.convert_to_tensor(images, tf.float32),
-                         tf.convert_to_tensor(classes, tf.int32), flip_averaged)
+    return explained(cam, model, images, classes)
 
 
 def cam(network, pixels, classes):
-    features, logits = class_logits(network, [last_feature_maps(network).output])
+    features, logits = logit_model(network, with_feature_maps=True)
     with tf.GradientTape() as tape:
         feature_maps, head_input = features(pixels, training=False)
         score = logits(head_input, classes)
@@ -73,13 +80,11 @@ def cam(network, pixels, classes):
 
 def input_saliency(model, images, classes):
     """|d logit(class) / d pixel| (Simonyan et al. 2014)."""
-    network, flip_averaged = parts(model)
-    return mirrored_mean(gradient, network, tf.convert_to_tensor(images, tf.float32),
-                         tf.convert_to_tensor(classes, tf.int32), flip_averaged)
+    return explained(gradient, model, images, classes)
 
 
 def gradient(network, pixels, classes):
-    head_input, logits = class_logits(network, [])  # a model of one output returns it bare, not in a list
+    head_input, logits = logit_model(network, with_feature_maps=False)
     with tf.GradientTape() as tape:
         tape.watch(pixels)
         score = logits(head_input(pixels, training=False), classes)
@@ -94,4 +99,5 @@ def scaled(maps):
 
 def attention_maps(model, images, classes):
     """The map that fits the model: class activation maps when it has convolutions, else input saliency."""
-    return class_activation_maps(model, images, classes) if has_feature_maps(model) else input_saliency(model, images, classes)
+    explain = class_activation_maps if has_feature_maps(model) else input_saliency
+    return explain(model, images, classes)
