@@ -143,7 +143,7 @@ def test_a_bad_file_is_named_and_the_rest_of_the_batch_classified(server):
 
 BLANK_IMAGES = {
     "white.png": Image.new("RGB", (60, 80), (255, 255, 255)),
-    "grey.jpg": Image.new("L", (40, 40), 128),
+    "grey.png": Image.new("L", (40, 40), 128),
     "clear.png": Image.new("RGBA", (50, 50), (10, 200, 30, 0)),
     "dot.png": Image.new("L", (1, 1), 0),
 }

@@ -9,7 +9,7 @@ import platform
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from importlib.metadata import version
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Literal
 
@@ -25,6 +25,7 @@ from fmnist.attribution import attention_maps
 from fmnist.data import CLASS_NAMES
 from fmnist.errors import StudyError, first_line
 from fmnist.images import model_input
+from fmnist.params import MODEL_NAMES
 from fmnist.prediction import DEFAULT_TOP, json_record, ranked
 from fmnist.serving.batching import MicroBatcher
 from fmnist.serving.guards import Guards
@@ -56,6 +57,7 @@ def create_app(served, settings, root):
     gallery = examples(root)
     plots = root / "dvc_plots"  # `dvc plots show` writes it; served when it exists at start
     has_plots = plots.is_dir()
+    versions = installed_versions(("tensorflow-cpu", "tensorflow", "keras", "fastapi", "uvicorn"))
     max_bytes = int(settings.max_body_mb * 2**20)
 
     @asynccontextmanager
@@ -83,9 +85,7 @@ def create_app(served, settings, root):
                                   "matches_dvc_lock": model.md5 == model.locked_md5,
                                   "model_calls": model.batcher.calls}
                            for name, model in served.items()},
-                "classes": list(CLASS_NAMES),
-                "versions": {package: version(package) for package in ("tensorflow-cpu", "tensorflow", "keras", "fastapi", "uvicorn")
-                             if installed(package)} | {"python": platform.python_version()}}
+                "classes": list(CLASS_NAMES), "versions": versions}
 
     @app.get("/api/study", summary="The study's headline numbers and the example images")
     async def study():
@@ -101,7 +101,7 @@ def create_app(served, settings, root):
 
     @app.post("/api/predict", openapi_extra={"requestBody": UPLOAD_BODY},
               summary="Classify uploaded images; the fields of bin/predict --json per image")
-    async def predict(request: Request, model: Literal["ann", "cnn", "both"] = "both",
+    async def predict(request: Request, model: Literal[(*MODEL_NAMES, "both")] = "both",
                       top: int = Query(DEFAULT_TOP, ge=1, le=len(CLASS_NAMES)), explain: bool = False):
         uploads = await read_uploads(request, settings.max_files, max_bytes)
         loop = asyncio.get_running_loop()
@@ -129,12 +129,15 @@ def create_app(served, settings, root):
     return Guards(app, max_bytes)
 
 
-def installed(package):
-    try:
-        version(package)
-    except Exception:  # noqa: BLE001  PackageNotFoundError
-        return False
-    return True
+def installed_versions(packages):
+    """{package: version} of those installed, and Python's."""
+    found = {}
+    for package in packages:
+        try:
+            found[package] = version(package)
+        except PackageNotFoundError:
+            pass
+    return found | {"python": platform.python_version()}
 
 
 async def read_uploads(request, max_files, max_bytes):

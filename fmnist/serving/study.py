@@ -10,6 +10,7 @@ import numpy as np
 from PIL import Image
 
 from fmnist.data import CLASS_NAMES, load_split
+from fmnist.params import MODEL_NAMES
 from fmnist.paths import COMPARE_METRICS, predictions_file, prepared_split
 
 CORRECT_EXAMPLES = 8      # one test image per class that both models get right (the first 8 classes)
@@ -33,17 +34,17 @@ def examples(root):
 
     Empty when the test split or the evaluate stage's predictions are missing.
     """
-    paths = [root / prepared_split("test")] + [root / predictions_file(name) for name in ("ann", "cnn")]
+    paths = [root / prepared_split("test")] + [root / predictions_file(name) for name in MODEL_NAMES]
     if not all(path.exists() for path in paths):
         return []
     images, labels = load_split(paths[0])
-    predicted = {name: np.load(path)["probabilities"] for name, path in zip(("ann", "cnn"), paths[1:])}
+    predicted = {name: np.load(path)["probabilities"] for name, path in zip(MODEL_NAMES, paths[1:])}
     right = {name: probabilities.argmax(axis=1) == labels for name, probabilities in predicted.items()}
     chosen = []
     for label in range(CORRECT_EXAMPLES):
         index = int(np.flatnonzero((labels == label) & right["ann"] & right["cnn"])[0])
         chosen.append((f"test #{index}: {CLASS_NAMES[label]}", index))
-    for name, other in (("ann", "cnn"), ("cnn", "ann")):
+    for name, other in zip(MODEL_NAMES, reversed(MODEL_NAMES)):  # the study's two models, each against the other
         wrong = np.flatnonzero(~right[name] & right[other])
         confidence = predicted[name][wrong].max(axis=1)
         for index in wrong[np.argsort(-confidence, kind="stable")[:MISTAKES_PER_MODEL]]:
