@@ -43,7 +43,7 @@ def first_block_feature_maps(model, image):
     network, _ = parts(model)
     pools = [i for i, layer in enumerate(network.layers) if isinstance(layer, keras.layers.MaxPooling2D)]
     block_output = network.layers[pools[0] - 1] if pools else layers_of(model, keras.layers.Conv2D)[1][0]
-    maps = keras.Model(network.inputs, block_output.output)(image[None].astype(np.float32), training=False)
+    maps = keras.Model(network.input, block_output.output)(image[None].astype(np.float32), training=False)
     return np.moveaxis(np.asarray(maps)[0], -1, 0)
 
 
@@ -54,7 +54,7 @@ def influential_units(model, images, count):
     Returns (weights (count, 28, 28): each unit's incoming weights as a picture, influences (count,))."""
     network, dense = layers_of(model, keras.layers.Dense)
     first, following = dense[0], dense[1]
-    activations = np.asarray(keras.Model(network.inputs, first.output)(images.astype(np.float32), training=False))
+    activations = np.asarray(keras.Model(network.input, first.output)(images.astype(np.float32), training=False))
     influence = activations.mean(axis=0) * np.linalg.norm(np.asarray(following.kernel), axis=1)
     top = np.argsort(influence)[::-1][:count]
     weights = np.asarray(first.kernel)[:, top].T.reshape(len(top), IMAGE_SIDE, IMAGE_SIDE)

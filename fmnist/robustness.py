@@ -19,6 +19,15 @@ def shifted(images, rows, columns):
     return result
 
 
+def shifted_each_way(images, pixels):
+    """Image i shifted by `pixels` in direction i mod 4 (up, down, left, right): the four directions' accuracies
+    averaged, at the cost of one pass over the images instead of four."""
+    result = np.empty_like(images)
+    for way, (rows, columns) in enumerate(DIRECTIONS.values()):
+        result[way::len(DIRECTIONS)] = shifted(images[way::len(DIRECTIONS)], rows * pixels, columns * pixels)
+    return result
+
+
 def rotated(images, degrees):
     """Images (n, h, w) of uint8 turned counter-clockwise (as seen) by `degrees` about their centre, bilinear,
     the corners filled with background, rounded back to uint8."""
@@ -34,13 +43,13 @@ def noisy(images, level, seed):
 
 
 def robustness_curves(accuracy, images, params):
-    """{"shift": {pixels: accuracy averaged over the four directions}, "rotation": {signed degrees: accuracy},
-    "noise": {level: accuracy}}, each curve starting at the clean images' accuracy (0); accuracy(images) -> float."""
+    """{"shift": {pixels: accuracy over the four directions}, "rotation": {signed degrees: accuracy},
+    "noise": {level: accuracy}}, each curve starting at the clean images' accuracy (0); accuracy(images) -> float,
+    the share of `images` (in the test set's order) answered right."""
     clean = accuracy(images)
     curves = {"shift": {0: clean}, "rotation": {0: clean}, "noise": {0: clean}}
     for pixels in params.shifts:
-        curves["shift"][pixels] = float(np.mean([accuracy(shifted(images, rows * pixels, columns * pixels))
-                                                 for rows, columns in DIRECTIONS.values()]))
+        curves["shift"][pixels] = accuracy(shifted_each_way(images, pixels))
     for degrees in params.rotations:
         for signed in (-degrees, degrees):
             curves["rotation"][signed] = accuracy(rotated(images, signed))

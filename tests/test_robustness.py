@@ -4,7 +4,8 @@ import pytest
 
 from conftest import project_params
 from fmnist.params import RobustnessParams
-from fmnist.robustness import BACKGROUND, curve_records, metrics_keys, noisy, robustness_curves, rotated, shifted
+from fmnist.robustness import (BACKGROUND, curve_records, metrics_keys, noisy, robustness_curves, rotated, shifted,
+                               shifted_each_way)
 
 
 def random_images(count=3, side=28, seed=0):
@@ -32,6 +33,14 @@ def test_a_single_bright_pixel_lands_where_the_shift_says():
 
 def test_a_shift_by_the_whole_side_leaves_only_background():
     assert (shifted(random_images(side=6), 6, 0) == BACKGROUND).all()
+
+
+def test_each_way_shifts_image_i_in_direction_i_mod_4():
+    images = random_images(count=9, side=8)
+    result = shifted_each_way(images, 2)
+    for index, (rows, columns) in enumerate([(-2, 0), (2, 0), (0, -2), (0, 2)] * 3):
+        if index < len(images):
+            np.testing.assert_array_equal(result[index], shifted(images[index:index + 1], rows, columns)[0])
 
 
 def test_rotation_by_zero_is_the_identity_and_quarter_turns_are_exact():
@@ -67,11 +76,11 @@ def test_noise_is_seeded_clipped_and_of_the_stated_size():
 
 def test_curves_start_at_the_clean_accuracy_and_average_the_four_shift_directions():
     params = project_params("robustness", RobustnessParams, shifts=(1, 2), rotations=(10.0,), noise_levels=(0.2,))
-    images = np.zeros((1, 28, 28), np.uint8)
-    images[0, 10, 14] = 255  # a pixel: "accuracy" 1 where it lies on row 10, else 0
+    images = np.zeros((4, 28, 28), np.uint8)
+    images[:, 10, 14] = 255  # a pixel: an image is "right" while its pixel lies on row 10
 
     def on_row_ten(perturbed):
-        return float(perturbed[0, 10].any())
+        return float(np.mean(perturbed[:, 10].any(axis=1)))
     curves = robustness_curves(on_row_ten, images, params)
     assert list(curves) == ["shift", "rotation", "noise"]
     assert curves["shift"] == {0: 1.0, 1: 0.5, 2: 0.5}, "left and right keep it on its row, up and down do not"
