@@ -26,15 +26,15 @@ def claim_supported(control):
     return bool(cnn["real"]) and cnn["change"]["value"] < 0 and control["gap"]["change"]["ci_high"] < 0
 
 
-def effect_words(model, entry):
+def effect_words(model, entry, what=""):
     real = "a real effect" if entry["real"] else "within what seeds and test sampling explain"
-    return (f"the {model.upper()}'s by {signed_points(entry['change']['value'])} "
+    return (f"the {model.upper()}'s {what}by {signed_points(entry['change']['value'])} "
             f"(p = {entry['seeds_test_p']:.2g} across seeds, {real})")
 
 
 def control_conclusion(control, level):
     ann, cnn, gap = control["ann"], control["cnn"], control["gap"]
-    measured = (f"Scrambling the pixels changes {effect_words('cnn', cnn)} and {effect_words('ann', ann)}; "
+    measured = (f"Scrambling the pixels changes {effect_words('cnn', cnn, 'test accuracy ')} and {effect_words('ann', ann)}; "
                 f"the CNN-minus-ANN gap goes from {signed_points(gap['original']['value'])} on the original images to "
                 f"{signed_points(gap['scrambled']['value'])} on scrambled ones.")
     if claim_supported(control):
@@ -85,9 +85,10 @@ def robustness_lines(robustness):
         lines.append(f"| {model.upper()} | " + " | ".join(percent(v) for v in values) + " |")
     largest = shifts[-1]
     kept = {model: robustness[model]["shift"][largest] - robustness[model]["shift"]["0"] for model in MODELS}
-    steadier = "CNN" if kept["cnn"] > kept["ann"] else "ANN"
+    steadier = ("the CNN loses less" if kept["cnn"] > kept["ann"] else "the ANN loses less" if kept["ann"] > kept["cnn"]
+                else "both lose the same")
     lines += ["", f"Shifting the test images by {largest} pixels changes the CNN's accuracy by "
-              f"{signed_points(kept['cnn'])} and the ANN's by {signed_points(kept['ann'])}: the {steadier} loses less. "
+              f"{signed_points(kept['cnn'])} and the ANN's by {signed_points(kept['ann'])}: {steadier}. "
               "Neither model was trained with shifts; a Flatten-and-Dense head gives every position its own weights, "
               "so the CNN's tolerance to shifts is partial, and these are the measured numbers."]
     return lines
@@ -104,7 +105,7 @@ def data_efficiency_lines(data_efficiency):
         lines.append(f"| {int(size):,} | " + " | ".join(
             f"{percent(entries[m]['test_accuracy'])} ({entries[m]['epochs']})" for m in MODELS)
             + f" | {signed_points(gaps[size])} |")
-    lines += ["", f"The CNN's lead is {signed_points(gaps[sizes[0]])} with {int(sizes[0]):,} training images and "
+    lines += ["", f"CNN minus ANN: {signed_points(gaps[sizes[0]])} with {int(sizes[0]):,} training images, "
               f"{signed_points(gaps[sizes[-1]])} with {int(sizes[-1]):,}."]
     return lines
 
