@@ -147,10 +147,11 @@ def test_the_plots_page_draws_the_why_charts_and_figures_in_a_real_browser(proje
     root, env, dvc = project["path"], project["env"], project["dvc"]
     run(root, env, *dvc, "plots", "show", "-o", str(tmp_path / "rendered"))
     browser.get((tmp_path / "rendered/index.html").as_uri())
-    drawn = """return arguments[0].map(title => [...document.querySelectorAll('div[id]')].some(div =>
-        [...div.querySelectorAll('script')].some(script => script.textContent.includes(title)) &&
-        [...div.querySelectorAll('canvas, svg')].some(drawing => drawing.getBoundingClientRect().width > 50)))"""
+    drawn = """return arguments[0].map(title => [...document.querySelectorAll('svg')].some(chart =>
+        [...chart.querySelectorAll('.role-title-text')].some(text => text.textContent === title) &&
+        chart.querySelectorAll('g.mark-line.role-mark path').length >= 2))"""  # titled, with both models' lines
     WebDriverWait(browser, 60).until(lambda driver: all(driver.execute_script(drawn, WHY_CHARTS)))
+    assert not any(browser.execute_script(drawn, ["No such chart"])), "the check can fail"
     loaded = """return arguments[0].map(name => [...document.images].some(image =>
         decodeURIComponent(image.src).endsWith(name) && image.complete && image.naturalWidth > 0))"""
     copies = [figure.replace("/", "_") for figure in WHY_FIGURES]  # DVC copies each to static/<rev>_<path, _ for />
