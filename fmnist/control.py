@@ -35,8 +35,10 @@ def arm_images(images, arm, permutation):
 
 
 def run_settings(name, model_params, epochs, seed):
-    """Model `name`'s own settings with the control's epochs and seed, spatial augmentations off; validated."""
-    return with_changes(name, model_params, **SPATIAL_AUGMENTATIONS_OFF, epochs=epochs, seed=seed)
+    """Model `name`'s own settings with the control's epochs and seed, spatial augmentations off and no early
+    stopping (a fixed budget, the same in both arms); validated."""
+    return with_changes(name, model_params, **SPATIAL_AUGMENTATIONS_OFF, epochs=epochs, seed=seed,
+                        early_stopping_patience=0)
 
 
 def prediction_key(model, arm, split):

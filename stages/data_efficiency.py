@@ -26,7 +26,7 @@ def main():
             start = time.perf_counter()
             subset = stratified_subset(*train, size, params.seed)
             epochs = subset_epochs(size, max(params.train_images), params.epochs[name], params.max_epochs)
-            settings = with_changes(name, models[name], epochs=epochs)
+            settings = with_changes(name, models[name], epochs=epochs, early_stopping_patience=0)  # a fixed budget
             model = deployed_model(train_unlogged(settings, BUILDERS[name], subset, None), settings)
             accuracy = float(np.mean(predict_classes(model, test_images, settings.batch_size) == test_labels))
             curves[name].append({"train_images": len(subset[1]), "epochs": epochs, "test_accuracy": accuracy})

@@ -60,11 +60,12 @@ def test_an_ann_with_its_first_layer_permuted_gives_on_scrambled_images_what_it_
 
 
 def test_run_settings_turn_spatial_augmentations_off_and_keep_the_rest():
-    cnn = project_params("cnn", CnnParams, flip=True, erase=0.2, translate=0.1, test_time_flip=True, epochs=20, seed=42)
+    cnn = project_params("cnn", CnnParams, flip=True, erase=0.2, translate=0.1, test_time_flip=True, epochs=20, seed=42,
+                         early_stopping_patience=3)
     settings = run_settings("cnn", cnn, epochs=3, seed=7)
     assert {key: getattr(settings, key) for key in SPATIAL_AUGMENTATIONS_OFF} == SPATIAL_AUGMENTATIONS_OFF
-    assert (settings.epochs, settings.seed) == (3, 7)
-    unchanged = set(CnnParams.model_fields) - set(SPATIAL_AUGMENTATIONS_OFF) - {"epochs", "seed"}
+    assert (settings.epochs, settings.seed, settings.early_stopping_patience) == (3, 7, 0)
+    unchanged = set(CnnParams.model_fields) - set(SPATIAL_AUGMENTATIONS_OFF) - {"epochs", "seed", "early_stopping_patience"}
     assert {key: getattr(settings, key) for key in unchanged} == {key: getattr(cnn, key) for key in unchanged}
 
 
