@@ -85,6 +85,14 @@ def stratified_split(images, labels, validation_fraction, seed):
     return {"train": (train_x, train_y), "validation": (val_x, val_y)}
 
 
+def stratified_subset(images, labels, size, seed):
+    """`size` of the (images, labels), drawn seeded with each class's share kept; all of them if size reaches their count."""
+    if size >= len(labels):
+        return images, labels
+    subset_x, _, subset_y, _ = train_test_split(images, labels, train_size=size, random_state=seed, stratify=labels)
+    return subset_x, subset_y
+
+
 def load_split(path):
     with np.load(require_input(path, "preprocess")) as arrays:
         return arrays["images"], arrays["labels"]

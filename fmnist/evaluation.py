@@ -33,9 +33,11 @@ def classification_metrics(labels, probabilities, calibration_bins):
 
 
 def rounded(value, digits=6):
-    """Floats to `digits` significant digits (so a p-value of 1e-33 stays 1e-33), recursively through dicts."""
+    """Floats to `digits` significant digits (so a p-value of 1e-33 stays 1e-33), recursively through dicts and lists."""
     if isinstance(value, dict):
         return {key: rounded(item, digits) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [rounded(item, digits) for item in value]
     if isinstance(value, (int, np.integer)):
         return int(value)
     return float(f"{float(value):.{digits}g}")

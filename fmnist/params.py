@@ -92,6 +92,57 @@ class CompareParams(Section):
     seed: int = Field(ge=0)
 
 
+ModelEpochs = Annotated[dict[str, Annotated[int, Field(ge=1)]], Field(strict=False)]  # {model name: epochs}
+
+
+def each_model_named(epochs):
+    if set(epochs) != set(MODEL_NAMES):
+        raise ValueError(f"epochs must name each model ({', '.join(MODEL_NAMES)}) once, got {', '.join(epochs) or 'none'}")
+
+
+class ControlParams(Section):
+    """The scrambled-pixel control: both models, original and scrambled images, several seeds, same settings."""
+
+    train_images: int = Field(ge=10)  # stratified subset of the training split, the same in both arms
+    epochs: ModelEpochs
+    seeds: tuple[Annotated[int, Field(ge=0)], ...] = Field(min_length=2, strict=False)
+    seed: int = Field(ge=0)  # the pixel permutation and the training subset
+
+    @model_validator(mode="after")
+    def every_model(self):
+        each_model_named(self.epochs)
+        if len(set(self.seeds)) != len(self.seeds):
+            raise ValueError(f"seeds must differ from each other, got {list(self.seeds)}")
+        return self
+
+
+class RobustnessParams(Section):
+    shifts: tuple[Annotated[int, Field(ge=1, le=14)], ...] = Field(min_length=1, strict=False)  # pixels
+    rotations: tuple[Annotated[float, Field(gt=0, le=180)], ...] = Field(min_length=1, strict=False)  # degrees
+    noise_levels: tuple[Annotated[float, Field(gt=0, le=1)], ...] = Field(min_length=1, strict=False)  # std / 255
+    seed: int = Field(ge=0)
+    batch_size: int = Field(ge=1)
+
+
+class DataEfficiencyParams(Section):
+    """Learning curves: each model trained on stratified subsets of the training split."""
+
+    train_images: tuple[Annotated[int, Field(ge=10)], ...] = Field(min_length=1, strict=False)
+    epochs: ModelEpochs  # at the largest subset; smaller ones keep its number of gradient steps, up to max_epochs
+    max_epochs: int = Field(ge=1)
+    seed: int = Field(ge=0)
+
+    @model_validator(mode="after")
+    def every_model(self):
+        each_model_named(self.epochs)
+        return self
+
+
+class ExplainParams(Section):
+    feature_map_image: int = Field(ge=0)  # the test image whose first-layer feature maps are drawn
+    ann_units: int = Field(ge=1, le=64)   # the ANN's most influential first-layer units drawn
+
+
 class ServeParams(Section):
     """bin/serve, the web app and API over the trained models (no stage reads this section)."""
 
@@ -113,7 +164,16 @@ class ParamsFile(Section):
     cnn: CnnParams
     evaluate: EvaluateParams
     compare: CompareParams
+    control: ControlParams
+    robustness: RobustnessParams
+    data_efficiency: DataEfficiencyParams
+    explain: ExplainParams
     serve: ServeParams
+
+
+def with_changes(section, params, **changes):
+    """Section `section`'s params with `changes` in place, validated like the file (errors name the key)."""
+    return parse_section(section, params.model_dump() | changes, type(params))
 
 
 def read_yaml(path, command):
@@ -154,7 +214,8 @@ def first_problem(section, cls, errors):
     (name, *index), value = errors[0]["loc"], errors[0]["input"]  # pydantic reports in field order
     rule = cls.model_json_schema()["properties"][name]
     if index:
-        return f"{section}.{name}[{index[0]}] must be {describe(rule['items'])}, got {value!r}"
+        item = rule.get("items") or rule.get("additionalProperties")  # a list's items, a mapping's values
+        return f"{section}.{name}[{index[0]}] must be {describe(item)}, got {value!r}"
     if rule.get("type") == "array":
         return f"{section}.{name} must be a non-empty list of {describe(rule['items'])}, got {value!r}"
     return f"{section}.{name} must be {describe(rule)}, got {value!r}"

@@ -7,6 +7,13 @@ SAMPLE_GRID = Path("plots/samples.png")
 COMPARE_METRICS = Path("metrics/compare.json")
 COMPARE_REPORT = Path("metrics/compare.md")
 COMPARE_PLOTS = Path("plots/compare")
+CONTROL_PREDICTIONS = Path("data/control/predictions.npz")
+CONTROL_METRICS = Path("metrics/control.json")
+ROBUSTNESS_METRICS = Path("metrics/robustness.json")
+ROBUSTNESS_PLOTS = Path("plots/robustness")
+DATA_EFFICIENCY_METRICS = Path("metrics/data_efficiency.json")
+DATA_EFFICIENCY_PLOTS = Path("plots/data_efficiency")
+EXPLAIN_PLOTS = Path("plots/explain")
 
 
 def prepared_split(split):

@@ -1,4 +1,5 @@
-"""The few lines bin/pipeline ends with: both accuracies, the CNN's gain, its significance, and where to look next."""
+"""The few lines bin/pipeline ends with: both accuracies, the CNN's gain, its significance, the scrambled-pixel
+control, and where to look next."""
 import json
 import sys
 from pathlib import Path
@@ -14,11 +15,16 @@ def summary_lines(compare, plots_page_exists=True):
     gain, mcnemar = compare["accuracy_gain"], compare["mcnemar"]
     verdict = "significant" if mcnemar["p_value"] < compare["significance_level"] else "not significant"
     page = str(PLOTS_PAGE) if plots_page_exists else "run `dvc plots show` to write it"
+    control = ["Scrambled pixels, mean change over seeds: " + ", ".join(
+        f"{model.upper()} {100 * compare['control'][model]['change']['value']:+.2f} points "
+        f"(p = {compare['control'][model]['seeds_test_p']:.2g})" for model in ("cnn", "ann"))
+        ] if "control" in compare else []
     return [
         f"Test accuracy: ANN {compare['ann_accuracy']['value']:.4f}, CNN {compare['cnn_accuracy']['value']:.4f}",
         f"CNN gain: {100 * gain['value']:+.2f} points ({compare['confidence']:.0%} interval "
         f"{100 * gain['ci_low']:+.2f} to {100 * gain['ci_high']:+.2f}), McNemar p = {mcnemar['p_value']:.3g} "
         f"({verdict} at {compare['significance_level']:g})",
+        *control,
         f"Plots: {page}   Report: {COMPARE_REPORT}",
     ]
 

@@ -55,13 +55,15 @@ def compile_model(model, params, steps_per_epoch):
 
 
 def fit(model, params, train, validation, live_dir):
-    """Train `model` in place; per-epoch train/eval loss and accuracy go to dvclive files in live_dir."""
+    """Train `model` in place; per-epoch train/eval loss and accuracy go to dvclive files in live_dir.
+
+    validation None: no per-epoch validation (the why stages' many short runs score once, at the end)."""
     train_data = image_dataset(*train, params.batch_size, shuffle_seed=params.seed)
-    validation_data = image_dataset(*validation, params.batch_size)
+    validation_data = None if validation is None else image_dataset(*validation, params.batch_size)
     compile_model(model, params, steps_per_epoch=len(train_data))
     live = Live(str(live_dir), dvcyaml=False, save_dvc_exp=False)
     callbacks = [DVCLiveCallback(live=live)]
-    if params.early_stopping_patience:
+    if params.early_stopping_patience and validation is not None:
         callbacks.append(keras.callbacks.EarlyStopping(
             monitor="val_accuracy", patience=params.early_stopping_patience, restore_best_weights=True))
     model.fit(train_data, validation_data=validation_data, epochs=params.epochs, callbacks=callbacks,
@@ -92,14 +94,28 @@ def train_stage(name, params, build, train, validation):
     print(f"train_{name}: {model.count_params()} parameters, saved {model_file(name)}")
 
 
+def train_unlogged(params, build, train, validation):
+    """train_model with its dvclive log thrown away: for runs whose curves nobody reads (search trials, why stages)."""
+    with tempfile.TemporaryDirectory(prefix="fmnist-run-") as live_dir:
+        return train_model(params, build, train, validation, Path(live_dir) / "live")
+
+
+def predict_probabilities(model, images, batch_size):
+    """Class probabilities of uint8 images (n, 28, 28)."""
+    # A dataset, not the array: under op determinism, tf.data rewrites Keras's own array pipeline into a node
+    # with an attribute its op lacks, and TensorFlow logs an "E0000 ... use_unbounded_threadpool" line.
+    labels = np.zeros(len(images), np.uint8)  # image_dataset wants labels; predict ignores them
+    return model.predict(image_dataset(images, labels, batch_size), verbose=0)
+
+
+def predict_classes(model, images, batch_size):
+    return np.argmax(predict_probabilities(model, images, batch_size), axis=1)
+
+
 def score_trial(params, build, train, validation, batch_size):
     """(validation accuracy, training seconds) of `params`: trained by train_model, its dvclive log thrown away,
     then scored as the evaluate stage scores the saved model (flip-averaged when test_time_flip)."""
-    with tempfile.TemporaryDirectory(prefix="fmnist-trial-") as live_dir:
-        start = time.perf_counter()
-        model = train_model(params, build, train, validation, Path(live_dir) / "live")
-        seconds = time.perf_counter() - start
-    # A dataset, not the array: under op determinism, tf.data rewrites Keras's own array pipeline into a node
-    # with an attribute its op lacks, and TensorFlow logs an "E0000 ... use_unbounded_threadpool" line.
-    probabilities = deployed_model(model, params).predict(image_dataset(*validation, batch_size), verbose=0)
-    return float(np.mean(np.argmax(probabilities, axis=1) == validation[1])), seconds
+    start = time.perf_counter()
+    model = train_unlogged(params, build, train, validation)
+    seconds = time.perf_counter() - start
+    return float(np.mean(predict_classes(deployed_model(model, params), validation[0], batch_size) == validation[1])), seconds

@@ -1,5 +1,5 @@
 """Shared test helpers: the repo's real params.yaml, one section at a time, with per-test overrides; the built
-study that the end-to-end modules copy; the module order that balances bin/test's workers.
+study that the end-to-end modules copy; a headless browser; the module order that balances bin/test's workers.
 
 The params models have no defaults (params.yaml is the single source of every value), and the file's
 values get tuned, so a test passes as overrides every value its assertions depend on.
@@ -19,6 +19,21 @@ PROJECT_PARAMS_FILE = Path(__file__).resolve().parents[1] / "params.yaml"
 # The longest modules first, so that bin/test's workers (pytest-xdist, whole modules, in this order) end together:
 # on two cores one builds the study for test_pipeline while the other runs the search; test_sharing copies it.
 LONGEST_FIRST = ("test_pipeline.py", "test_search.py", "test_sharing.py", "test_training.py", "test_predict.py")
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's headless Chromium, driven by Selenium (offline: /usr/bin/chromium and /usr/bin/chromedriver)."""
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = "/usr/bin/chromium"
+    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1280,900"):
+        options.add_argument(argument)
+    driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+    yield driver
+    driver.quit()
 
 
 def pytest_collection_modifyitems(items):

@@ -22,7 +22,11 @@ COPIED = ["dvc.yaml", "params.yaml", "stages", "fmnist", ".dvc/config", ".dvc/of
 TINY = {"fetch": {"timeout_s": 1}, "preprocess": {"validation_fraction": 0.2, "grid_images_per_class": 2},
         "ann": {"epochs": 1, "batch_size": 32}, "cnn": {"epochs": 1, "batch_size": 32},
         "evaluate": {"gallery_pairs": 2, "gallery_images_per_pair": 2},
-        "compare": {"bootstrap_resamples": 50}}
+        "compare": {"bootstrap_resamples": 50},
+        "control": {"train_images": 100, "epochs": {"ann": 1, "cnn": 1}, "seeds": [1, 2]},
+        "robustness": {"shifts": [1, 2], "rotations": [10], "noise_levels": [0.2]},
+        "data_efficiency": {"train_images": [50, 100], "epochs": {"ann": 1, "cnn": 1}, "max_epochs": 2},
+        "explain": {"ann_units": 4}}
 GIT = ["git", "-c", "commit.gpgsign=false"]
 DVC = [sys.executable, "-m", "dvc"]
 

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from fmnist.data import (CLASS_NAMES, IMAGE_MAGIC, LABEL_MAGIC, SPLIT_FILES, load_raw_split, load_split,
-                         parse_idx_images, parse_idx_labels, sha256, stratified_split, verify_payload)
+                         parse_idx_images, parse_idx_labels, sha256, stratified_split, stratified_subset, verify_payload)
 from fmnist.errors import StudyError
 from idx_builders import flip_byte, idx_images, idx_labels, raw_payloads, synthetic_images
 
@@ -192,3 +192,15 @@ def test_a_missing_prepared_split_names_the_file_and_the_stage_that_writes_it(tm
 def test_a_missing_raw_file_names_the_fetch_stage(tmp_path):
     with pytest.raises(StudyError, match=r"train-images-idx3-ubyte is missing: run `dvc repro fetch` first"):
         load_raw_split(tmp_path, "train")
+
+
+def test_stratified_subset_keeps_pairs_and_class_shares_and_is_seeded():
+    images, labels = imbalanced_set()
+    subset_images, subset_labels = stratified_subset(images, labels, 100, seed=4)
+    assert len(subset_labels) == 100
+    np.testing.assert_array_equal(subset_images[:, 0, 2], subset_labels)
+    assert len(set(image_ids(subset_images).tolist())) == 100, "no image twice"
+    for label in range(len(CLASS_NAMES)):
+        assert abs(np.sum(subset_labels == label) - 100 * np.mean(labels == label)) <= 1
+    np.testing.assert_array_equal(stratified_subset(images, labels, 100, seed=4)[1], subset_labels)
+    assert stratified_subset(images, labels, len(labels), seed=4)[1] is labels, "a size that covers all: all of them"

@@ -12,12 +12,15 @@ import yaml
 
 from conftest import as_yaml, project_params, project_section
 from fmnist.errors import StudyError
-from fmnist.params import (SCHEMA_FILE, AnnParams, CnnParams, CompareParams, EvaluateParams, FetchParams,
-                           PreprocessParams, ServeParams, load_params, parse_section, schema_text)
+from fmnist.params import (SCHEMA_FILE, AnnParams, CnnParams, CompareParams, ControlParams, DataEfficiencyParams,
+                           EvaluateParams, ExplainParams, FetchParams, PreprocessParams, RobustnessParams, ServeParams,
+                           load_params, parse_section, schema_text, with_changes)
 
 PROJECT = Path(__file__).resolve().parents[1]
 SECTIONS = {"fetch": FetchParams, "preprocess": PreprocessParams, "ann": AnnParams, "cnn": CnnParams,
-            "evaluate": EvaluateParams, "compare": CompareParams, "serve": ServeParams}
+            "evaluate": EvaluateParams, "compare": CompareParams, "control": ControlParams,
+            "robustness": RobustnessParams, "data_efficiency": DataEfficiencyParams, "explain": ExplainParams,
+            "serve": ServeParams}
 
 
 def error_for(section, cls, **changes):
@@ -35,6 +38,9 @@ def has_declared_type(value, kind):
         return value in args
     if origin is tuple:
         return isinstance(value, tuple) and all(has_declared_type(item, args[0]) for item in value)
+    if origin is dict:
+        return isinstance(value, dict) and all(has_declared_type(key, args[0]) and has_declared_type(item, args[1])
+                                               for key, item in value.items())
     return isinstance(value, kind) and (kind is bool or not isinstance(value, bool))
 
 
@@ -139,6 +145,32 @@ def test_list_key_needs_a_non_empty_list(filters):
     assert error_for("cnn", CnnParams, filters=filters).startswith("cnn.filters must be a non-empty list")
 
 
+@pytest.mark.parametrize("section, cls", [("control", ControlParams), ("data_efficiency", DataEfficiencyParams)])
+def test_epochs_per_model_must_name_each_model_with_an_integer(section, cls):
+    assert error_for(section, cls, epochs={"ann": 3}) == f"{section}.epochs must name each model (ann, cnn) once, got ann"
+    assert error_for(section, cls, epochs={"ann": 3, "cnn": 3, "rnn": 1}).startswith(f"{section}.epochs must name")
+    assert error_for(section, cls, epochs={"ann": 3, "cnn": 0}) == f"{section}.epochs[cnn] must be an integer >= 1, got 0"
+    assert error_for(section, cls, epochs={"ann": 3, "cnn": "5"}).startswith(f"{section}.epochs[cnn] must be an integer")
+
+
+def test_control_seeds_must_differ_and_be_at_least_two():
+    assert error_for("control", ControlParams, seeds=[1, 1]) == "control.seeds must differ from each other, got [1, 1]"
+    assert error_for("control", ControlParams, seeds=[1]).startswith("control.seeds must be a non-empty list")
+
+
+def test_robustness_levels_are_bounded():
+    assert error_for("robustness", RobustnessParams, shifts=[1, 0]).startswith("robustness.shifts[1] must be an integer in [1, 14]")
+    assert error_for("robustness", RobustnessParams, noise_levels=[1.5]).startswith("robustness.noise_levels[0] must be")
+
+
+def test_with_changes_validates_the_changed_values():
+    cnn = load_params("cnn", CnnParams, PROJECT / "params.yaml")
+    assert with_changes("cnn", cnn, epochs=3, flip=False).epochs == 3
+    assert with_changes("cnn", cnn, epochs=3).filters == cnn.filters
+    with pytest.raises(StudyError, match=r"^cnn\.epochs must be an integer >= 1, got 0"):
+        with_changes("cnn", cnn, epochs=0)
+
+
 def test_bad_url_list_item_is_named():
     assert error_for("fetch", FetchParams, urls=["http://a.example", 3]).startswith("fetch.urls[1] must be a string")
 
@@ -215,7 +247,11 @@ def test_tensorflow_stage_with_a_zero_exits_2_with_one_line_naming_the_key(tmp_p
     (["preprocess.py"], "data/raw/train-images-idx3-ubyte is missing: run `dvc repro fetch` first"),
     (["train_cnn.py"], "data/prepared/train.npz is missing: run `dvc repro preprocess` first"),
     (["compare.py"], "data/predictions/ann.npz is missing: run `dvc repro evaluate@ann` first"),
-], ids=["preprocess", "train_cnn", "compare"])
+    (["control.py"], "data/prepared/train.npz is missing: run `dvc repro preprocess` first"),
+    (["robustness.py"], "data/prepared/test.npz is missing: run `dvc repro preprocess` first"),
+    (["data_efficiency.py"], "data/prepared/train.npz is missing: run `dvc repro preprocess` first"),
+    (["explain.py"], "data/prepared/test.npz is missing: run `dvc repro preprocess` first"),
+], ids=["preprocess", "train_cnn", "compare", "control", "robustness", "data_efficiency", "explain"])
 def test_stage_run_before_its_inputs_exist_names_the_stage_to_run(tmp_path, command, message):
     assert_stage_fails_with_one_line(tmp_path, command, message)
 

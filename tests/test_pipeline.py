@@ -10,6 +10,14 @@ from dvc_project import PROJECT, copy_project, edit_params, run
 from fmnist.data import CLASS_NAMES
 from fmnist.params import MODEL_NAMES
 
+WHY_FIGURES = ["plots/robustness/curves.png", "plots/data_efficiency/learning_curves.png"] + [
+    f"plots/explain/{name}.png" for name in ("cnn_maps", "ann_saliency", "cnn_filters", "ann_units")]
+WHY_CHARTS = ["Test accuracy on shifted test images (pixels, mean of the four directions)",
+              "Test accuracy on rotated test images (degrees, positive counter-clockwise)",
+              "Test accuracy on noisy test images (noise standard deviation as a share of 255)",
+              "Learning curves, test accuracy against training images"]
+
+
 @pytest.fixture(scope="module")
 def project(built_study, tmp_path_factory):
     """This module's copy of the built study: its tests change it, in file order."""
@@ -52,17 +60,46 @@ def test_metrics_show_lists_both_models(project):
     shown = run(project["path"], project["env"], *project["dvc"], "metrics", "show", "--json")
     metrics = json.loads(shown)
     files = next(iter(metrics.values()))["data"]
-    assert {"metrics/ann.json", "metrics/cnn.json", "metrics/compare.json"} <= set(files)
+    assert {"metrics/ann.json", "metrics/cnn.json", "metrics/compare.json", "metrics/control.json",
+            "metrics/robustness.json", "metrics/data_efficiency.json"} <= set(files)
+
+
+def test_why_stages_write_their_numbers_and_the_report_section(project):
+    root = project["path"]
+    control = json.loads((root / "metrics/control.json").read_text())
+    assert (control["train_images"], control["seeds"]) == (100, [1, 2])
+    for model in MODEL_NAMES:
+        for arm in ("original", "scrambled"):
+            assert len(control[model][arm]["test"]["per_seed"]) == 2
+            assert 0 <= control[model][arm]["validation"]["mean"] <= 1
+    summary = json.loads((root / "metrics/compare.json").read_text())["control"]
+    assert summary["seeds"] == 2 and len(summary["cnn"]["mcnemar_p_per_seed"]) == 2
+    robustness = json.loads((root / "metrics/robustness.json").read_text())
+    for model in MODEL_NAMES:
+        assert list(robustness[model]["shift"]) == ["0", "1", "2"]
+        assert list(robustness[model]["rotation"]) == ["-10", "0", "10"]
+        assert robustness[model]["shift"]["0"] == pytest.approx(  # the evaluate stage batches differently
+            json.loads((root / f"metrics/{model}.json").read_text())["accuracy"], abs=0.02)
+    efficiency = json.loads((root / "metrics/data_efficiency.json").read_text())
+    assert {model: list(points) for model, points in efficiency.items()} == {m: ["50", "100"] for m in MODEL_NAMES}
+    assert efficiency["cnn"]["50"]["epochs"] == 2 and efficiency["cnn"]["100"]["epochs"] == 1
+    report = (root / "metrics/compare.md").read_text()
+    assert "## Why the CNN wins" in report and "| gap (CNN - ANN) |" in report
+    assert ("**The CNN's lead depends on" in report) != ("**These numbers do not show" in report), "one conclusion"
+    for figure in WHY_FIGURES:
+        assert (root / figure).stat().st_size > 0, figure
+        assert f"(../{figure})" in report, f"the report links {figure}"
 
 
 def test_changing_cnn_epochs_reruns_only_the_cnn_branch(project):
     root, env, dvc = project["path"], project["env"], project["dvc"]
     edit_params(root, {"cnn": {"epochs": 2}})
     status = json.loads(run(root, env, *dvc, "status", "--json"))
-    assert set(status) == {"train_cnn"}, "dvc status lists the stage whose params changed"
+    # the control and the learning curves take the CNN's settings from its section (their own epochs aside)
+    assert set(status) == {"train_cnn", "control", "data_efficiency"}, "dvc status lists the stages whose params changed"
     ann_model = (root / "models/ann.keras").stat().st_mtime_ns
     output = run(root, env, *dvc, "repro")
-    for stage in ("train_cnn", "evaluate@cnn", "compare"):
+    for stage in ("train_cnn", "evaluate@cnn", "compare", "control", "data_efficiency", "robustness", "explain"):
         assert f"Running stage '{stage}'" in output
     for stage in ("fetch", "preprocess", "train_ann", "evaluate@ann"):
         assert f"Stage '{stage}' didn't change, skipping" in output
@@ -91,7 +128,9 @@ def test_plots_show_renders_both_confusion_matrices(project, tmp_path):
     assert {row["filename"] for row in f1_bars} == {"ann.json", "cnn.json"}
     curves = shown["Accuracy per epoch (train and validation)"][0]["content"]["data"]["values"]
     assert {row["filename"].split("/")[0] for row in curves} == set(MODEL_NAMES)
-    images = ["plots/samples.png", "plots/compare/per_class_f1.png"] + [
+    for title in WHY_CHARTS:
+        assert {row["filename"] for row in shown[title][0]["content"]["data"]["values"]} == {"ann.json", "cnn.json"}
+    images = ["plots/samples.png", "plots/compare/per_class_f1.png"] + WHY_FIGURES + [
         f"plots/{model}/{kind}.png" for model in MODEL_NAMES for kind in ("confusion", "misclassified", "reliability")]
     for image in images:
         assert shown[image][0]["type"] == "image", image
@@ -99,6 +138,25 @@ def test_plots_show_renders_both_confusion_matrices(project, tmp_path):
     html = (tmp_path / "rendered/index.html").read_text()
     assert "ANN confusion matrix, counts" in html and "CNN confusion matrix, counts" in html
     assert "cdn.jsdelivr" not in html, "the page must render offline: the vega libraries are inlined"
+
+
+def test_the_plots_page_draws_the_why_charts_and_figures_in_a_real_browser(project, tmp_path, browser):
+    """`dvc plots show` as a user opens it, offline, in headless Chromium: each new chart drawn, each figure loaded."""
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    root, env, dvc = project["path"], project["env"], project["dvc"]
+    run(root, env, *dvc, "plots", "show", "-o", str(tmp_path / "rendered"))
+    browser.get((tmp_path / "rendered/index.html").as_uri())
+    drawn = """return arguments[0].map(title => [...document.querySelectorAll('svg')].some(chart =>
+        [...chart.querySelectorAll('.role-title-text')].some(text => text.textContent === title) &&
+        chart.querySelectorAll('g.mark-line.role-mark path').length >= 2))"""  # titled, with both models' lines
+    WebDriverWait(browser, 60).until(lambda driver: all(driver.execute_script(drawn, WHY_CHARTS)))
+    assert not any(browser.execute_script(drawn, ["No such chart"])), "the check can fail"
+    loaded = """return arguments[0].map(name => [...document.images].some(image =>
+        decodeURIComponent(image.src).endsWith(name) && image.complete && image.naturalWidth > 0))"""
+    copies = [figure.replace("/", "_") for figure in WHY_FIGURES]  # DVC copies each to static/<rev>_<path, _ for />
+    WebDriverWait(browser, 30).until(lambda driver: all(driver.execute_script(loaded, copies)))
+    assert not any(browser.execute_script(loaded, ["plots_explain_no_such.png"])), "the check can fail"
 
 
 def test_plots_show_draws_each_model_in_its_colour_with_validation_dashed(project):

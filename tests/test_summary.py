@@ -48,6 +48,16 @@ def test_lines_hold_accuracies_gain_interval_and_p_value(compare):
     assert max(map(len, lines)) <= 110, "readable without wrapping"
 
 
+def test_the_control_gets_a_line_when_compare_has_it(compare):
+    control = {model: {"change": {"value": change}, "seeds_test_p": p_value}
+               for model, change, p_value in (("ann", 0.0006, 0.14), ("cnn", -0.0341, 0.0023))}
+    lines = summary_lines(compare | {"control": control})
+    assert len(lines) == 4
+    assert lines[2] == ("Scrambled pixels, mean change over seeds: CNN -3.41 points (p = 0.0023), "
+                        "ANN +0.06 points (p = 0.14)")
+    assert max(map(len, lines)) <= 110
+
+
 def test_verdict_follows_the_significance_level(compare):
     assert "(not significant at 0.05)" in summary_lines(compare | {"mcnemar": compare["mcnemar"] | {"p_value": 0.3}})[1]
     assert "(significant at 0.5)" in summary_lines(compare | {"mcnemar": compare["mcnemar"] | {"p_value": 0.3},

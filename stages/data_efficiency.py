@@ -1,0 +1,44 @@
+"""Stage data_efficiency: both models trained on stratified subsets of the training split, scored on the test set."""
+import time
+
+from fmnist.atomic import save_figure, write_json
+from fmnist.data import load_split, stratified_subset
+from fmnist.data_efficiency import subset_epochs
+from fmnist.errors import run_stage
+from fmnist.params import MODEL_NAMES, MODEL_PARAMS, DataEfficiencyParams, load_params, with_changes
+from fmnist.paths import DATA_EFFICIENCY_METRICS, DATA_EFFICIENCY_PLOTS, prepared_split
+
+
+def main():
+    params = load_params("data_efficiency", DataEfficiencyParams)
+    models = {name: load_params(name, MODEL_PARAMS[name]) for name in MODEL_NAMES}
+    train, (test_images, test_labels) = (load_split(prepared_split(split)) for split in ("train", "test"))
+    # TensorFlow only now: its start-up notices must not bury an input error
+    import keras
+    import numpy as np
+
+    from fmnist.models import BUILDERS
+    from fmnist.training import deployed_model, predict_classes, train_unlogged
+    from fmnist.why_figures import learning_curves_figure
+    curves = {name: [] for name in MODEL_NAMES}
+    for name in MODEL_NAMES:
+        for size in sorted(params.train_images):
+            start = time.perf_counter()
+            subset = stratified_subset(*train, size, params.seed)
+            epochs = subset_epochs(size, max(params.train_images), params.epochs[name], params.max_epochs)
+            settings = with_changes(name, models[name], epochs=epochs, early_stopping_patience=0)  # a fixed budget
+            model = deployed_model(train_unlogged(settings, BUILDERS[name], subset, None), settings)
+            accuracy = float(np.mean(predict_classes(model, test_images, settings.batch_size) == test_labels))
+            curves[name].append({"train_images": len(subset[1]), "epochs": epochs, "test_accuracy": accuracy})
+            keras.utils.clear_session()
+            print(f"data_efficiency {name}: {len(subset[1])} images, {epochs} epochs, test accuracy {accuracy:.4f} "
+                  f"({time.perf_counter() - start:.0f} s)")
+        write_json(DATA_EFFICIENCY_PLOTS / f"{name}.json", curves[name])
+    write_json(DATA_EFFICIENCY_METRICS, {name: {str(point["train_images"]): {
+        "test_accuracy": point["test_accuracy"], "epochs": point["epochs"]} for point in points}
+        for name, points in curves.items()})
+    save_figure(learning_curves_figure(curves), DATA_EFFICIENCY_PLOTS / "learning_curves.png")
+
+
+if __name__ == "__main__":
+    run_stage(main)
