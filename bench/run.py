@@ -177,9 +177,10 @@ def stages_table(runs):
         return ["No run with stage times yet."]
     lines = ["| stage | " + " | ".join(f"{isa_label(run)} {run['date']}: s, MiB" for run in shown) + " |",
              "|---|" + "---:|" * len(shown)]
-    for stage in shown[-1]["stages"]:
+    for stage in max((run["stages"] for run in shown), key=len):  # a stage added since a run shows "-" there
         lines.append(f"| {stage} | " + " | ".join(
-            f"{run['stages'][stage]['seconds']}, {run['stages'][stage]['peak_rss_mib']}" for run in shown) + " |")
+            f"{run['stages'][stage]['seconds']}, {run['stages'][stage]['peak_rss_mib']}" if stage in run["stages"]
+            else "-" for run in shown) + " |")
     lines.append("| **full `dvc repro --force`** | " + " | ".join(f"**{run['full_repro_s']:.0f}**" for run in shown) + " |")
     lines.append("| no-op `dvc repro` | " + " | ".join(f"{run['noop_repro_s']:.1f}" for run in shown) + " |")
     lines.append(f"| why stages ({', '.join(WHY_STAGES)}) / train_cnn | " + " | ".join(
