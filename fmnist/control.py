@@ -34,6 +34,11 @@ def arm_images(images, arm, permutation):
     return scrambled(images, permutation) if arm == "scrambled" else images
 
 
+# What the control sets in each model's settings; dvc.yaml's control stage depends on every other key of the
+# model sections (tests/test_control.py checks), so changing a model's epochs does not rerun the control.
+OVERRIDDEN_SETTINGS = (*SPATIAL_AUGMENTATIONS_OFF, "epochs", "seed", "early_stopping_patience")
+
+
 def run_settings(name, model_params, epochs, seed):
     """Model `name`'s own settings with the control's epochs and seed, spatial augmentations off and no early
     stopping (a fixed budget, the same in both arms); validated."""

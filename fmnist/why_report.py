@@ -83,15 +83,28 @@ def robustness_lines(robustness):
         rotation = [(curves["rotation"][f"-{r}"] + curves["rotation"][r]) / 2 for r in rotations]
         values = [curves["shift"]["0"]] + [curves["shift"][s] for s in shifts] + rotation + [curves["noise"][n] for n in noise]
         lines.append(f"| {model.upper()} | " + " | ".join(percent(v) for v in values) + " |")
-    largest = shifts[-1]
-    kept = {model: robustness[model]["shift"][largest] - robustness[model]["shift"]["0"] for model in MODELS}
-    steadier = ("the CNN loses less" if kept["cnn"] > kept["ann"] else "the ANN loses less" if kept["ann"] > kept["cnn"]
-                else "both lose the same")
-    lines += ["", f"Shifting the test images by {largest} pixels changes the CNN's accuracy by "
-              f"{signed_points(kept['cnn'])} and the ANN's by {signed_points(kept['ann'])}: {steadier}. "
-              "Neither model was trained with shifts; a Flatten-and-Dense head gives every position its own weights, "
-              "so the CNN's tolerance to shifts is partial, and these are the measured numbers."]
+    changes = {
+        f"Shifting the test images by {shifts[-1]} pixels": {
+            model: robustness[model]["shift"][shifts[-1]] - robustness[model]["shift"]["0"] for model in MODELS},
+        f"Rotating them by ±{rotations[-1]}°": {
+            model: (robustness[model]["rotation"][f"-{rotations[-1]}"] + robustness[model]["rotation"][rotations[-1]]) / 2
+            - robustness[model]["rotation"]["0"] for model in MODELS},
+        f"Noise of {noise[-1]}": {
+            model: robustness[model]["noise"][noise[-1]] - robustness[model]["noise"]["0"] for model in MODELS},
+    }
+    lines.append("")
+    for what, change in changes.items():
+        lines.append(f"{what} changes the CNN's accuracy by {signed_points(change['cnn'])} and the ANN's by "
+                     f"{signed_points(change['ann'])}: {less_lost(change)}.")
+    lines += ["", "Neither model was trained with shifts, rotations or noise; a Flatten-and-Dense head gives every "
+              "position its own weights, so the CNN's tolerance to shifts is partial. These are the measured numbers."]
     return lines
+
+
+def less_lost(change):
+    if change["cnn"] == change["ann"]:
+        return "both lose the same"
+    return f"the {'CNN' if change['cnn'] > change['ann'] else 'ANN'} loses less"
 
 
 def data_efficiency_lines(data_efficiency):

@@ -3,9 +3,9 @@ import time
 
 from fmnist.atomic import save_figure, write_json
 from fmnist.data import load_split, stratified_subset
-from fmnist.data_efficiency import subset_epochs
+from fmnist.data_efficiency import subset_epochs, subset_settings
 from fmnist.errors import run_stage
-from fmnist.params import MODEL_NAMES, MODEL_PARAMS, DataEfficiencyParams, load_params, with_changes
+from fmnist.params import MODEL_NAMES, MODEL_PARAMS, DataEfficiencyParams, load_params
 from fmnist.paths import DATA_EFFICIENCY_METRICS, DATA_EFFICIENCY_PLOTS, prepared_split
 
 
@@ -26,7 +26,7 @@ def main():
             start = time.perf_counter()
             subset = stratified_subset(*train, size, params.seed)
             epochs = subset_epochs(size, max(params.train_images), params.epochs[name], params.max_epochs)
-            settings = with_changes(name, models[name], epochs=epochs, early_stopping_patience=0)  # a fixed budget
+            settings = subset_settings(name, models[name], epochs)
             model = deployed_model(train_unlogged(settings, BUILDERS[name], subset, None), settings)
             accuracy = float(np.mean(predict_classes(model, test_images, settings.batch_size) == test_labels))
             curves[name].append({"train_images": len(subset[1]), "epochs": epochs, "test_accuracy": accuracy})

@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from dvc_project import build_project
-from fmnist.params import load_params, parse_section
+from fmnist.params import MODEL_PARAMS, load_params, parse_section
 
 PROJECT_PARAMS_FILE = Path(__file__).resolve().parents[1] / "params.yaml"
 # The longest modules first, so that bin/test's workers (pytest-xdist, whole modules, in this order) end together:
@@ -39,6 +39,17 @@ def browser():
 def pytest_collection_modifyitems(items):
     items.sort(key=lambda item: LONGEST_FIRST.index(item.path.name) if item.path.name in LONGEST_FIRST else
                len(LONGEST_FIRST))  # stable: each module keeps its own order
+
+
+def declared_params(stage):
+    """The params keys dvc.yaml's stage `stage` depends on."""
+    return set(yaml.safe_load((PROJECT_PARAMS_FILE.parent / "dvc.yaml").read_text(encoding="utf-8"))
+               ["stages"][stage]["params"])
+
+
+def model_keys_except(overridden):
+    """Every key of the model sections ("ann.dropout", ...) but the `overridden` ones."""
+    return {f"{model}.{key}" for model, cls in MODEL_PARAMS.items() for key in cls.model_fields if key not in overridden}
 
 
 def project_section(section):

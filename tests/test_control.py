@@ -3,9 +3,9 @@ import keras
 import numpy as np
 import pytest
 
-from conftest import project_params
-from fmnist.control import (ARMS, SPATIAL_AUGMENTATIONS_OFF, arm_images, control_accuracies, control_summary,
-                            pixel_permutation, prediction_key, run_settings, scrambled)
+from conftest import declared_params, model_keys_except, project_params
+from fmnist.control import (ARMS, OVERRIDDEN_SETTINGS, SPATIAL_AUGMENTATIONS_OFF, arm_images, control_accuracies,
+                            control_summary, pixel_permutation, prediction_key, run_settings, scrambled)
 from fmnist.models import build_ann
 from fmnist.params import AnnParams, CnnParams, CompareParams
 
@@ -65,8 +65,15 @@ def test_run_settings_turn_spatial_augmentations_off_and_keep_the_rest():
     settings = run_settings("cnn", cnn, epochs=3, seed=7)
     assert {key: getattr(settings, key) for key in SPATIAL_AUGMENTATIONS_OFF} == SPATIAL_AUGMENTATIONS_OFF
     assert (settings.epochs, settings.seed, settings.early_stopping_patience) == (3, 7, 0)
-    unchanged = set(CnnParams.model_fields) - set(SPATIAL_AUGMENTATIONS_OFF) - {"epochs", "seed", "early_stopping_patience"}
+    unchanged = set(CnnParams.model_fields) - set(OVERRIDDEN_SETTINGS)
     assert {key: getattr(settings, key) for key in unchanged} == {key: getattr(cnn, key) for key in unchanged}
+    assert {key for key in CnnParams.model_fields if getattr(settings, key) != getattr(cnn, key)} == set(OVERRIDDEN_SETTINGS)
+
+
+def test_the_stage_depends_on_every_model_key_it_does_not_set():
+    """So that `dvc status` tells when the control is stale, and a model's epochs alone do not make it so."""
+    assert declared_params("control") == {"control"} | model_keys_except(OVERRIDDEN_SETTINGS)
+    assert "cnn.filters" in declared_params("control") and "cnn.epochs" not in declared_params("control")
 
 
 def synthetic_predictions(rng, accuracy, size=2000, seeds=3):

@@ -356,7 +356,8 @@ def test_apply_writes_the_trial_into_params_yaml_and_only_its_branch_is_stale(tm
     for old, new in changed:  # each edited line keeps its comment
         assert old.partition("#")[2] == new.partition("#")[2]
     assert "filters: [24, 48, 96]" in edited
-    assert json.loads(run(project, ENV, *DVC, "status", "--json")).keys() == {"train_cnn"}
+    # the control and the learning curves take the CNN's settings from its section too
+    assert json.loads(run(project, ENV, *DVC, "status", "--json")).keys() == {"train_cnn", "control", "data_efficiency"}
 
 
 def test_a_space_whose_ends_together_break_a_rule_across_keys_is_an_error(project):

@@ -80,6 +80,8 @@ def test_tables_carry_the_inputs_numbers():
     assert "| 0.5, 0.03, 0.2 | 87.00%, 86.00% |" in text
     assert "| ANN | 90.00% | 85.00% | 30.00% | 87.00% | 80.00% |" in text, "unchanged, shifts, mean of ±10°, noise"
     assert "by 4 pixels changes the CNN's accuracy by -45.00 points and the ANN's by -60.00 points: the CNN loses less" in text
+    assert "Rotating them by ±10° changes the CNN's accuracy by -3.00 points and the ANN's by -3.00 points: both lose the same" in text
+    assert "Noise of 0.2 changes the CNN's accuracy by -10.00 points and the ANN's by -10.00 points" in text
     assert "| 1,000 | 80.00% (50) | 82.00% (50) | +2.00 points |" in text
     assert "CNN minus ANN: +2.00 points with 1,000 training images, +3.00 points with 10,000." in text
     assert "- [Robustness curves](../plots/robustness/curves.png)" in text
