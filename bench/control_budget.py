@@ -22,7 +22,7 @@ EPOCHS = {"ann": (10, 20, 30), "cnn": (3, 5, 8)}
 def main():
     import keras
 
-    from fmnist.control import ARMS, arm_images, pixel_permutation, run_settings
+    from fmnist.why.control import ARMS, arm_images, pixel_permutation, run_settings
     from fmnist.models import BUILDERS
     from fmnist.training import predict_classes, train_unlogged
     control = load_params("control", ControlParams)

@@ -6,14 +6,14 @@ import numpy as np
 
 from fmnist.atomic import save_figure, write_json, write_text
 from fmnist.comparison import compare_models, comparison_report, f1_gain_records, model_f1_records, per_class_f1
-from fmnist.control import control_summary
+from fmnist.why.control import control_summary
 from fmnist.errors import StudyError, require_input, run_stage
 from fmnist.figures import per_class_f1_bars
 from fmnist.params import MODEL_NAMES, CompareParams, load_params
 from fmnist.paths import (COMPARE_METRICS, COMPARE_PLOTS, COMPARE_REPORT, CONTROL_METRICS, CONTROL_PREDICTIONS,
                           DATA_EFFICIENCY_METRICS, DATA_EFFICIENCY_PLOTS, EXPLAIN_PLOTS, ROBUSTNESS_METRICS,
                           ROBUSTNESS_PLOTS, evaluation_plots_dir, metrics_file, predictions_file)
-from fmnist.why_report import why_section
+from fmnist.why.report import why_section
 
 
 def load_predictions(model):

@@ -18,7 +18,7 @@ def main():
     # TensorFlow only now: its start-up notices must not bury an input error
     import keras
 
-    from fmnist.control import ARMS, EVALUATED_SPLITS, arm_images, control_accuracies, pixel_permutation, \
+    from fmnist.why.control import ARMS, EVALUATED_SPLITS, arm_images, control_accuracies, pixel_permutation, \
         prediction_key, run_settings
     from fmnist.models import BUILDERS
     from fmnist.training import predict_classes, train_unlogged

@@ -3,7 +3,7 @@ import time
 
 from fmnist.atomic import save_figure, write_json
 from fmnist.data import load_split, stratified_subset
-from fmnist.data_efficiency import subset_epochs, subset_settings
+from fmnist.why.data_efficiency import subset_epochs, subset_settings
 from fmnist.errors import run_stage
 from fmnist.params import MODEL_NAMES, MODEL_PARAMS, DataEfficiencyParams, load_params
 from fmnist.paths import DATA_EFFICIENCY_METRICS, DATA_EFFICIENCY_PLOTS, prepared_split
@@ -19,7 +19,7 @@ def main():
 
     from fmnist.models import BUILDERS
     from fmnist.training import deployed_model, predict_classes, train_unlogged
-    from fmnist.why_figures import learning_curves_figure
+    from fmnist.why.figures import learning_curves_figure
     curves = {name: [] for name in MODEL_NAMES}
     for name in MODEL_NAMES:
         for size in sorted(params.train_images):

@@ -23,9 +23,9 @@ def main():
     cnn_probabilities, ann_probabilities = predicted("cnn"), predicted("ann")
     for name in ("ann", "cnn"):
         require_model(model_file(name), name)
-    from fmnist.attribution import class_activation_maps, input_saliency
-    from fmnist.explanation import explained_images, first_block_feature_maps, first_layer_filters, influential_units
-    from fmnist.why_figures import attribution_gallery, filters_and_feature_maps, unit_weights_figure
+    from fmnist.why.attribution import class_activation_maps, input_saliency
+    from fmnist.why.explanation import explained_images, first_block_feature_maps, first_layer_filters, influential_units
+    from fmnist.why.figures import attribution_gallery, filters_and_feature_maps, unit_weights_figure
     cnn, ann = load_model(model_file("cnn"), "cnn"), load_model(model_file("ann"), "ann")
 
     picks = explained_images(labels, cnn_probabilities)  # the CNN's answers choose the images; the ANN explains its own

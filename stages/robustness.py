@@ -14,9 +14,9 @@ def main():
         require_model(model_file(name), name)
     import numpy as np
 
-    from fmnist.robustness import curve_records, metrics_keys, robustness_curves
+    from fmnist.why.robustness import curve_records, metrics_keys, robustness_curves
     from fmnist.training import predict_classes
-    from fmnist.why_figures import robustness_figure
+    from fmnist.why.figures import robustness_figure
     curves = {}
     for name in MODEL_NAMES:
         model = load_model(model_file(name), name)

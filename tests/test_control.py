@@ -1,10 +1,10 @@
-"""fmnist.control: the pixel permutation the control rests on, its settings, and what its runs are said to show."""
+"""fmnist.why.control: the pixel permutation the control rests on, its settings, and what its runs are said to show."""
 import keras
 import numpy as np
 import pytest
 
 from conftest import declared_params, model_keys_except, project_params
-from fmnist.control import (ARMS, OVERRIDDEN_SETTINGS, SPATIAL_AUGMENTATIONS_OFF, arm_images, control_accuracies,
+from fmnist.why.control import (ARMS, OVERRIDDEN_SETTINGS, SPATIAL_AUGMENTATIONS_OFF, arm_images, control_accuracies,
                             control_summary, pixel_permutation, prediction_key, run_settings, scrambled)
 from fmnist.models import build_ann
 from fmnist.params import AnnParams, CnnParams, CompareParams

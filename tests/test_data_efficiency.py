@@ -1,6 +1,6 @@
-"""fmnist.data_efficiency: the settings and the rule for the epochs a model trains for on a subset."""
+"""fmnist.why.data_efficiency: the settings and the rule for the epochs a model trains for on a subset."""
 from conftest import declared_params, model_keys_except, project_params
-from fmnist.data_efficiency import OVERRIDDEN_SETTINGS, subset_epochs, subset_settings
+from fmnist.why.data_efficiency import OVERRIDDEN_SETTINGS, subset_epochs, subset_settings
 from fmnist.params import AnnParams
 
 

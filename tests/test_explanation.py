@@ -1,13 +1,13 @@
-"""fmnist.explanation and the maps of fmnist.attribution on hand-set models: the images chosen per class, the CNN's
+"""fmnist.why.explanation and the maps of fmnist.why.attribution on hand-set models: the images chosen per class, the CNN's
 filters and feature maps, the ANN's influential units, and class-activation maps that peak on a synthetic object."""
 import keras
 import numpy as np
 import pytest
 
 from conftest import project_params
-from fmnist.attribution import class_activation_maps, input_saliency
+from fmnist.why.attribution import class_activation_maps, input_saliency
 from fmnist.data import CLASS_NAMES
-from fmnist.explanation import explained_images, first_block_feature_maps, first_layer_filters, influential_units
+from fmnist.why.explanation import explained_images, first_block_feature_maps, first_layer_filters, influential_units
 from fmnist.models import build_ann, build_cnn, with_flip_averaging
 from fmnist.params import AnnParams, CnnParams
 

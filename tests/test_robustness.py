@@ -1,10 +1,10 @@
-"""fmnist.robustness: shifts and rotations exact on small synthetic images, seeded noise, the curves' layout."""
+"""fmnist.why.robustness: shifts and rotations exact on small synthetic images, seeded noise, the curves' layout."""
 import numpy as np
 import pytest
 
 from conftest import project_params
 from fmnist.params import RobustnessParams
-from fmnist.robustness import (BACKGROUND, curve_records, metrics_keys, noisy, robustness_curves, rotated, shifted,
+from fmnist.why.robustness import (BACKGROUND, curve_records, metrics_keys, noisy, robustness_curves, rotated, shifted,
                                shifted_each_way)
 
 

@@ -1,5 +1,5 @@
-"""fmnist.why_report: the "Why the CNN wins" section follows the numbers, both ways, and writes none of its own."""
-from fmnist.why_report import claim_supported, why_section
+"""fmnist.why.report: the "Why the CNN wins" section follows the numbers, both ways, and writes none of its own."""
+from fmnist.why.report import claim_supported, why_section
 
 FIGURES = {"Robustness curves": "../plots/robustness/curves.png"}
 

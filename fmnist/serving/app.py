@@ -21,7 +21,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.formparsers import MultiPartParser
 
-from fmnist.attribution import attention_maps
+from fmnist.why.attribution import attention_maps
 from fmnist.data import CLASS_NAMES
 from fmnist.errors import StudyError, first_line
 from fmnist.images import model_input

@@ -1,12 +1,12 @@
 """What the trained models learned, as arrays to draw: which test images to explain, the CNN's first-layer filters
 and feature maps, and the ANN's most influential first-layer units as 28x28 weight pictures.
 
-The maps themselves come from fmnist.attribution (HiResCAM for the CNN, input-gradient saliency for the ANN).
+The maps themselves come from fmnist.why.attribution (HiResCAM for the CNN, input-gradient saliency for the ANN).
 """
 import keras
 import numpy as np
 
-from fmnist.attribution import parts
+from fmnist.why.attribution import parts
 from fmnist.data import CLASS_NAMES, IMAGE_SIDE
 
 
