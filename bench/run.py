@@ -239,6 +239,8 @@ def main():
         run["accuracy"] = {model: metric(model, "accuracy") for model in MODEL_NAMES}
         run["classic_cnn"] = classic_cnn()
         run["train_cnn_to_classic_ratio"] = round(run["stages"]["train_cnn"]["seconds"] / run["classic_cnn"]["seconds"], 3)
+        run["full_repro_to_classic_ratio"] = round(run["full_repro_s"] / run["classic_cnn"]["seconds"], 3)
+        run["why_stages_to_classic_ratio"] = round(run["why_stages_s"] / run["classic_cnn"]["seconds"], 3)
     if not args.skip_throughput:
         run["throughput"] = {"date": run["date"], **throughput()}
     runs = load_runs() + [run]

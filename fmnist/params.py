@@ -125,17 +125,12 @@ class RobustnessParams(Section):
 
 
 class DataEfficiencyParams(Section):
-    """Learning curves: each model trained on stratified subsets of the training split."""
+    """Learning curves: each model trained on stratified subsets of the training split smaller than the control's,
+    with the control's settings; the control's original arm (its first seed) is the curve's largest point."""
 
     train_images: tuple[Annotated[int, Field(ge=10)], ...] = Field(min_length=1, strict=False)
-    epochs: ModelEpochs  # at the largest subset; smaller ones keep its number of gradient steps, up to max_epochs
-    max_epochs: int = Field(ge=1)
+    max_epochs: int = Field(ge=1)  # a smaller subset keeps the largest's images seen, up to this many epochs
     seed: int = Field(ge=0)
-
-    @model_validator(mode="after")
-    def every_model(self):
-        each_model_named(self.epochs)
-        return self
 
 
 class ExplainParams(Section):

@@ -1,7 +1,11 @@
-"""fmnist.why.data_efficiency: the settings and the rule for the epochs a model trains for on a subset."""
-from conftest import declared_params, model_keys_except, project_params
-from fmnist.why.data_efficiency import OVERRIDDEN_SETTINGS, subset_epochs, subset_settings
-from fmnist.params import AnnParams
+"""fmnist.why.data_efficiency: the rule for the epochs on a subset, the subsets' bound, the control's point."""
+import numpy as np
+import pytest
+
+from conftest import declared_params, model_keys_except
+from fmnist.errors import StudyError
+from fmnist.why.control import prediction_key
+from fmnist.why.data_efficiency import OVERRIDDEN_SETTINGS, control_point, require_below, subset_epochs
 
 
 def test_a_smaller_subset_trains_longer_for_about_the_same_images_seen():
@@ -18,12 +22,21 @@ def test_the_cap_and_the_floor():
     assert subset_epochs(100, 10000, 20, 1) == 1
 
 
-def test_subset_settings_change_only_the_epochs_and_early_stopping():
-    ann = project_params("ann", AnnParams, epochs=40, early_stopping_patience=3, flip=True)
-    settings = subset_settings("ann", ann, 7)
-    assert (settings.epochs, settings.early_stopping_patience, settings.flip) == (7, 0, True)
-    assert {key for key in AnnParams.model_fields if getattr(settings, key) != getattr(ann, key)} == set(OVERRIDDEN_SETTINGS)
+def test_the_subsets_must_be_smaller_than_the_controls():
+    require_below((1000, 3000), 10000)
+    with pytest.raises(StudyError, match=r"data_efficiency.train_images must each be below control.train_images "
+                                         r"\(10000\), got 10000, 20000"):
+        require_below((1000, 10000, 20000), 10000)
 
 
-def test_the_stage_depends_on_every_model_key_it_does_not_set():
-    assert declared_params("data_efficiency") == {"data_efficiency"} | model_keys_except(OVERRIDDEN_SETTINGS)
+def test_the_largest_point_is_the_controls_original_arm_first_seed():
+    labels = np.array([0, 1, 2, 3], np.uint8)
+    predictions = {"labels_test": labels,
+                   prediction_key("cnn", "original", "test"): np.array([[0, 1, 2, 0], [0, 0, 0, 0]], np.uint8),
+                   prediction_key("cnn", "scrambled", "test"): np.zeros((2, 4), np.uint8)}
+    assert control_point(predictions, "cnn", 10000, 5) == {"train_images": 10000, "epochs": 5, "test_accuracy": 0.75}
+
+
+def test_the_stage_depends_on_the_controls_settings_and_every_model_key_it_does_not_set():
+    assert declared_params("data_efficiency") == {"data_efficiency", "control.train_images", "control.epochs",
+                                                  "control.seeds"} | model_keys_except(OVERRIDDEN_SETTINGS)

@@ -83,6 +83,11 @@ def test_why_stages_write_their_numbers_and_the_report_section(project):
     efficiency = json.loads((root / "metrics/data_efficiency.json").read_text())
     assert {model: list(points) for model, points in efficiency.items()} == {m: ["50", "100"] for m in MODEL_NAMES}
     assert efficiency["cnn"]["50"]["epochs"] == 2 and efficiency["cnn"]["100"]["epochs"] == 1
+    for model in MODEL_NAMES:  # the largest point is the control's original arm, first seed: not trained twice
+        assert efficiency[model]["100"]["test_accuracy"] == pytest.approx(
+            control[model]["original"]["test"]["per_seed"][0], abs=1e-4)
+    assert sum(line.startswith(f"data_efficiency {m}:") for line in project["first_repro"].splitlines()
+               for m in MODEL_NAMES) == 2, "one subset trained per model"
     report = (root / "metrics/compare.md").read_text()
     assert "## Why the CNN wins" in report and "| gap (CNN - ANN) |" in report
     assert ("**The CNN's lead depends on" in report) != ("**These numbers do not show" in report), "one conclusion"

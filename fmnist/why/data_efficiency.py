@@ -1,14 +1,16 @@
-"""Learning curves: the settings and the rule for the epochs a model trains for on a subset of the training split."""
-from fmnist.params import with_changes
+"""Learning curves: the rule for the epochs a model trains for on a subset of the training split, and the points.
 
-# What the learning curves set in each model's settings; dvc.yaml's data_efficiency stage depends on every other key
-# of the model sections (tests/test_data_efficiency.py checks).
-OVERRIDDEN_SETTINGS = ("epochs", "early_stopping_patience")
+The curves train with the control's settings (fmnist.why.control.run_settings, its first seed), so their largest
+point is the control's original arm on its subset: read from the control's predictions, not trained twice.
+"""
+import numpy as np
 
+from fmnist.errors import StudyError
+from fmnist.why.control import OVERRIDDEN_SETTINGS, prediction_key
 
-def subset_settings(name, model_params, epochs):
-    """Model `name`'s own settings for `epochs` and without early stopping (a fixed budget); validated."""
-    return with_changes(name, model_params, epochs=epochs, early_stopping_patience=0)
+# The learning curves set what the control sets: dvc.yaml's data_efficiency stage depends on every other key of the
+# model sections, as the control does (tests/test_data_efficiency.py checks).
+__all__ = ["OVERRIDDEN_SETTINGS", "control_point", "require_below", "subset_epochs"]
 
 
 def subset_epochs(size, largest, epochs, max_epochs):
@@ -16,3 +18,17 @@ def subset_epochs(size, largest, epochs, max_epochs):
     on the largest subset, up to max_epochs; a small set is then trained longer, not merely undertrained."""
     return max(1, min(max_epochs, round(epochs * largest / size)))
 
+
+def require_below(sizes, largest):
+    """The subsets must be smaller than the control's, whose original arm is the curve's largest point."""
+    too_large = [size for size in sizes if size >= largest]
+    if too_large:
+        raise StudyError(f"data_efficiency.train_images must each be below control.train_images ({largest}), got "
+                         f"{', '.join(map(str, too_large))}: the control's original arm is the curve's largest point")
+
+
+def control_point(predictions, name, train_images, epochs):
+    """The largest point of model `name`'s curve: the control's original arm, first seed, on the test set."""
+    predicted = predictions[prediction_key(name, "original", "test")][0]
+    return {"train_images": train_images, "epochs": epochs,
+            "test_accuracy": float(np.mean(predicted == predictions["labels_test"]))}
