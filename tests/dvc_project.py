@@ -20,7 +20,8 @@ PROJECT = Path(__file__).resolve().parents[1]
 COPIED = ["dvc.yaml", "params.yaml", "stages", "fmnist", ".dvc/config", ".dvc/offline-plots.html", ".dvc/plots",
           ".dvcignore", ".gitignore", "search/plot", "search/front.png"]  # dvc.yaml's plots show the committed study
 TINY = {"fetch": {"timeout_s": 1}, "preprocess": {"validation_fraction": 0.2, "grid_images_per_class": 2},
-        "ann": {"epochs": 1, "batch_size": 32}, "cnn": {"epochs": 1, "batch_size": 32},
+        "ann": {"hidden_units": [32], "epochs": 1, "batch_size": 32},
+        "cnn": {"filters": [8, 16], "dense_units": 32, "epochs": 1, "batch_size": 32},
         "evaluate": {"gallery_pairs": 2, "gallery_images_per_pair": 2},
         "compare": {"bootstrap_resamples": 50},
         "control": {"train_images": 100, "epochs": {"ann": 1, "cnn": 1}, "seeds": [1, 2]},

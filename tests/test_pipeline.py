@@ -6,7 +6,7 @@ import subprocess
 import pytest
 import vl_convert
 
-from dvc_project import PROJECT, copy_project, edit_params, run
+from dvc_project import PROJECT, copy_project, run
 from fmnist.data import CLASS_NAMES
 from fmnist.params import MODEL_NAMES
 
@@ -94,24 +94,6 @@ def test_why_stages_write_their_numbers_and_the_report_section(project):
     for figure in WHY_FIGURES:
         assert (root / figure).stat().st_size > 0, figure
         assert f"(../{figure})" in report, f"the report links {figure}"
-
-
-def test_changing_cnn_epochs_reruns_only_the_cnn_branch(project):
-    root, env, dvc = project["path"], project["env"], project["dvc"]
-    edit_params(root, {"cnn": {"epochs": 2}})
-    status = json.loads(run(root, env, *dvc, "status", "--json"))
-    # the control and the learning curves set their own epochs: cnn.epochs is not among their params
-    assert set(status) == {"train_cnn"}, "dvc status lists the stage whose params changed"
-    ann_model = (root / "models/ann.keras").stat().st_mtime_ns
-    output = run(root, env, *dvc, "repro")
-    for stage in ("train_cnn", "evaluate@cnn", "compare", "robustness", "explain"):
-        assert f"Running stage '{stage}'" in output
-    for stage in ("fetch", "preprocess", "train_ann", "evaluate@ann", "control", "data_efficiency"):
-        assert f"Stage '{stage}' didn't change, skipping" in output
-    assert (root / "models/ann.keras").stat().st_mtime_ns == ann_model
-    diff = json.loads(run(root, env, *dvc, "metrics", "diff", "--json"))
-    assert "metrics/cnn.json" in diff and "metrics/ann.json" not in diff
-    assert "dvclive/cnn/metrics.json" in diff
 
 
 def test_noop_repro_runs_nothing(project):

@@ -10,18 +10,21 @@ import sys
 import pytest
 import yaml
 
-from dvc_project import GIT, copy_project, run
+from dvc_project import GIT, copy_project, edit_params, run
 from fmnist.params import MODEL_NAMES
 from fmnist.sharing import pull_line
 
 STAGES = ("fetch", "preprocess", "train_ann", "train_cnn", "evaluate@ann", "evaluate@cnn", "compare")
-EXPERIMENT = "dense-16-cnn"
+EXPERIMENT = "epochs-2-cnn"
 
 
 @pytest.fixture(scope="module")
 def shared(built_study, tmp_path_factory):
     """Clone A (a copy of the built study) pushes it to a local-directory DVC remote and a bare git repository, runs an
-    experiment and pushes that (`dvc exp push`); clone B clones, `dvc pull`s, `dvc repro`s and `dvc exp pull`s."""
+    experiment and pushes that (`dvc exp push`); clone B clones, `dvc pull`s, `dvc repro`s and `dvc exp pull`s.
+
+    The experiment is a user's edit of params.yaml (cnn.epochs) run with `dvc exp run`: the one CNN rerun of the
+    tests, which also shows what such an edit makes stale and reruns."""
     root = tmp_path_factory.mktemp("sharing")
     a = copy_project(built_study, root)
     path, env, dvc = a["path"], a["env"], a["dvc"]
@@ -41,12 +44,31 @@ def shared(built_study, tmp_path_factory):
     b_pull = run(b, b_env, *dvc, "pull")
     b_status = json.loads(run(b, b_env, *dvc, "status", "--json"))
     b_repro = run(b, b_env, *dvc, "repro")
-    run(path, env, *dvc, "exp", "run", "-n", EXPERIMENT, "-S", "cnn.dense_units=16")
+    edit_params(path, {"cnn": {"epochs": 2}})
+    a_status = json.loads(run(path, env, *dvc, "status", "--json"))
+    ann_model = (path / "models/ann.keras").stat().st_mtime_ns
+    a_run = run(path, env, *dvc, "exp", "run", "-n", EXPERIMENT)
+    a_changed = {"ann_model_untouched": (path / "models/ann.keras").stat().st_mtime_ns == ann_model,
+                 "metrics_diff": json.loads(run(path, env, *dvc, "metrics", "diff", "--json"))}
     a_experiments = json.loads(run(path, env, *dvc, "exp", "show", "--json"))
     run(path, env, *dvc, "exp", "push", "origin", EXPERIMENT)
     run(b, b_env, *dvc, "exp", "pull", "origin", EXPERIMENT)
     return {"root": root, "a": path, "env": env, "dvc": dvc, "store": store, "clone": clone,
-            "a_experiments": a_experiments, "b": b, "b_env": b_env, "b_pull": b_pull, "b_status": b_status, "b_repro": b_repro}
+            "a_experiments": a_experiments, "b": b, "b_env": b_env, "b_pull": b_pull, "b_status": b_status, "b_repro": b_repro,
+            "a_status": a_status, "a_run": a_run, "a_changed": a_changed}
+
+
+def test_changing_cnn_epochs_reruns_only_the_cnn_branch(shared):
+    # the control and the learning curves set their own epochs: cnn.epochs is not among their params
+    assert set(shared["a_status"]) == {"train_cnn"}, "dvc status lists the stage whose params changed"
+    for stage in ("train_cnn", "evaluate@cnn", "compare", "robustness", "explain"):
+        assert f"Running stage '{stage}'" in shared["a_run"]
+    for stage in ("fetch", "preprocess", "train_ann", "evaluate@ann", "control", "data_efficiency"):
+        assert f"Stage '{stage}' didn't change, skipping" in shared["a_run"]
+    assert shared["a_changed"]["ann_model_untouched"]
+    diff = shared["a_changed"]["metrics_diff"]
+    assert "metrics/cnn.json" in diff and "metrics/ann.json" not in diff
+    assert "dvclive/cnn/metrics.json" in diff
 
 
 def test_pull_restores_every_output_so_repro_runs_nothing(shared):
@@ -76,7 +98,7 @@ def test_experiment_run_in_a_is_shown_with_its_params_and_metrics(shared):
     experiments = [exp for baseline in shared["a_experiments"] for exp in (baseline.get("experiments") or [])]
     experiment = next(exp for exp in experiments if exp.get("name") == EXPERIMENT)
     data = experiment["revs"][0]["data"]
-    assert data["params"]["params.yaml"]["data"]["cnn"]["dense_units"] == 16
+    assert data["params"]["params.yaml"]["data"]["cnn"]["epochs"] == 2
     assert "accuracy" in data["metrics"]["metrics/cnn.json"]["data"]
     assert "eval" in data["metrics"]["dvclive/cnn/metrics.json"]["data"]
 
@@ -86,7 +108,7 @@ def test_experiment_pushed_from_a_is_listed_in_b_with_its_metrics(shared):
     experiments = [exp for baseline in shown for exp in (baseline.get("experiments") or [])]
     experiment = next(exp for exp in experiments if exp.get("name") == EXPERIMENT)
     data = experiment["revs"][0]["data"]
-    assert data["params"]["params.yaml"]["data"]["cnn"]["dense_units"] == 16
+    assert data["params"]["params.yaml"]["data"]["cnn"]["epochs"] == 2
     assert 0.0 <= data["metrics"]["metrics/cnn.json"]["data"]["accuracy"] <= 1.0
     assert "eval" in data["metrics"]["dvclive/cnn/metrics.json"]["data"]
     assert "accuracy_gain" in data["metrics"]["metrics/compare.json"]["data"]
