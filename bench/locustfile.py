@@ -1,7 +1,9 @@
 """Locust user for bench/serve_load.py: posts test images as PNG to /api/predict?model=cnn, back to back, and counts
 a response as failed unless it is a 200 whose JSON says every image sent was classified.
 
-FMNIST_BENCH_IMAGES (default 1) sets the images per request. bench/serve_load.py runs it; alone, from the project root:
+FMNIST_BENCH_IMAGES (default 1) sets the images per request; FMNIST_BENCH_PERTURB=1 gives every request random lab
+settings (shift, rotate, noise, scramble, each over its whole allowed range). bench/serve_load.py runs it; alone, from
+the project root:
     FMNIST_BENCH_IMAGES=16 .venv/bin/locust -f bench/locustfile.py --host http://127.0.0.1:8000
 """
 import itertools
@@ -11,14 +13,18 @@ from pathlib import Path
 
 from locust import FastHttpUser, events, task
 from locust.stats import print_error_report
+from urllib.parse import urlencode
+
 from urllib3 import encode_multipart_formdata
 
 from fmnist.data import load_split
 from fmnist.paths import prepared_split
+from fmnist.serving.lab import NOISE_LIMIT, ROTATE_LIMIT, SHIFT_LIMIT
 from fmnist.serving.study import png_bytes
 
 ROOT = Path(__file__).resolve().parents[1]
 IMAGES_PER_REQUEST = int(os.environ.get("FMNIST_BENCH_IMAGES", "1"))
+PERTURB = os.environ.get("FMNIST_BENCH_PERTURB", "0") == "1"
 BODIES = 64  # distinct request bodies, each a different run of consecutive test images
 
 
@@ -36,6 +42,17 @@ def request_bodies():
 REQUESTS = request_bodies()
 
 
+def predict_url():
+    """/api/predict for the CNN, with random lab settings when PERTURB."""
+    if not PERTURB:
+        return "/api/predict?model=cnn"
+    shift = f"{random.randint(-SHIFT_LIMIT, SHIFT_LIMIT)},{random.randint(-SHIFT_LIMIT, SHIFT_LIMIT)}"
+    return "/api/predict?" + urlencode({"model": "cnn", "shift": shift,
+                                        "rotate": round(random.uniform(-ROTATE_LIMIT, ROTATE_LIMIT), 1),
+                                        "noise": round(random.uniform(0, NOISE_LIMIT), 2),
+                                        "scramble": random.choice(["true", "false"])})
+
+
 @events.test_stop.add_listener
 def report_failures(environment, **_):
     """Print the failures into Locust's output: with --json-file, Locust itself leaves them out."""
@@ -50,8 +67,9 @@ class Client(FastHttpUser):
     @task
     def predict(self):
         body, content_type = next(self.bodies)
-        with self.client.post("/api/predict?model=cnn", data=body, headers={"Content-Type": content_type},
-                              name=f"/api/predict x{IMAGES_PER_REQUEST}", catch_response=True) as response:
+        with self.client.post(predict_url(), data=body, headers={"Content-Type": content_type},
+                              name=f"/api/predict x{IMAGES_PER_REQUEST}{' perturbed' * PERTURB}",
+                              catch_response=True) as response:
             try:
                 classified = response.json().get("classified") if response.status_code == 200 else None
             except ValueError:  # a 200 that is not JSON

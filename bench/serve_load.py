@@ -1,10 +1,11 @@
 """Benchmark of bin/serve under load: throughput and latency of /api/predict?model=cnn with Locust (concurrent users
-posting one test image per request, then 16), set against model.predict from memory (bench/predict.py's inference);
-images per model call (the micro-batching); then malformed requests of a dozen kinds interleaved with good ones
-(no 5xx, no wrong answer, server still up); the server's peak memory in each phase and its exit status on SIGTERM.
+posting one test image per request, then 16; with --perturb, each request with random lab settings), set against
+model.predict from memory (bench/predict.py's inference); images per model call (the micro-batching); then malformed
+requests of a dozen kinds interleaved with good ones (no 5xx, no wrong answer, server still up); the server's peak
+memory in each phase and its exit status on SIGTERM.
 
 Run from the project root after the pipeline (models/*.keras, data/prepared/test.npz):
-    .venv/bin/python bench/serve_load.py [--duration 60] [--users 50] [--malformed 1000]
+    .venv/bin/python bench/serve_load.py [--duration 60] [--users 50] [--malformed 1000] [--perturb]
 Writes bench/serve_results.json; exits 1 when a check fails (a failed request, a 5xx, a wrong answer, a bad exit).
 """
 import argparse
@@ -161,8 +162,9 @@ def load_phase(server, images_per_request, args, temp):
     calls_before, server_cpu, locust_cpu, start = (server.model_calls(), server.cpu_seconds(), children_cpu_seconds(),
                                                    time.perf_counter())
     with open(log_path, "w") as log:
-        status = subprocess.run(command, cwd=ROOT, env={**os.environ, "FMNIST_BENCH_IMAGES": str(images_per_request)},
-                                stdout=log, stderr=subprocess.STDOUT).returncode
+        status = subprocess.run(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+                                env={**os.environ, "FMNIST_BENCH_IMAGES": str(images_per_request),
+                                     "FMNIST_BENCH_PERTURB": str(int(args.perturb))}).returncode
     seconds = time.perf_counter() - start
     calls = server.model_calls() - calls_before
     stats = locust_stats(stats_path.with_suffix(".json"))
@@ -343,6 +345,8 @@ def parse_args():
     parser.add_argument("--malformed", type=int, default=1000,
                         help=f"malformed requests, {SLOW_CLIENTS} slow clients and {HUGE_BODIES} "
                              f"{HUGE_BODY_MB} MB bodies among them (default: 1000)")
+    parser.add_argument("--perturb", action="store_true",
+                        help="the Locust requests carry random lab settings (shift, rotate, noise, scramble)")
     args = parser.parse_args()
     if args.duration < 1 or args.users < 1 or args.malformed <= SLOW_CLIENTS + HUGE_BODIES:
         parser.error(f"--duration and --users must be positive, --malformed over {SLOW_CLIENTS + HUGE_BODIES}")
@@ -393,7 +397,7 @@ def main():
     images, _ = load_split(ROOT / prepared_split("test"))
     results = {"timestamp": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
                "machine": {**machine(), "load_average_1m": round(os.getloadavg()[0], 2)},
-               "parameters": {"model": MODEL, "duration_s": args.duration, "users": args.users,
+               "parameters": {"model": MODEL, "duration_s": args.duration, "users": args.users, "perturb": args.perturb,
                               "batch_images": BATCH_IMAGES, "malformed": args.malformed, "workers": WORKERS,
                               "bad_per_good": BAD_PER_GOOD, "slow_clients": SLOW_CLIENTS,
                               "huge_bodies": HUGE_BODIES, "huge_body_mb": HUGE_BODY_MB}}

@@ -201,6 +201,11 @@ def test_every_docs_page_is_linked_from_the_readme():
     assert [page_id(page) for page in PAGES[1:] if page.resolve() not in linked] == []
 
 
+def test_the_readme_is_an_entrance_of_at_most_200_lines():
+    """The first screen: what it is, the picture, the two commands, the results; the rest lives in docs/."""
+    assert len((ROOT / "README.md").read_text(encoding="utf-8").splitlines()) <= 200
+
+
 def test_every_docs_page_opens_with_what_it_is_for():
     for page in PAGES[1:]:
         lines = page.read_text(encoding="utf-8").splitlines()

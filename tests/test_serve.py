@@ -1,7 +1,9 @@
 """bin/serve on a real uvicorn server over tiny untrained models of the study's own architectures: the API's answers
-against bin/predict's, every bad-input kind, the limits, the blank rule, shutdown, and the page in headless Chromium.
+against bin/predict's, every bad-input kind, the limits, the blank rule, shutdown, the lab's perturbations against the
+study's own code, and the page and its lab in headless Chromium.
 """
 import asyncio
+import base64
 import hashlib
 import io
 import json
@@ -19,14 +21,17 @@ import pytest
 from PIL import Image
 from starlette.requests import Request
 
-from conftest import project_params, project_section
+from conftest import PROJECT_PARAMS_FILE, project_params, project_section
 from fmnist import prediction
 from fmnist.data import CLASS_NAMES
-from fmnist.params import MODEL_PARAMS, ServeParams, parse_section
+from fmnist.params import MODEL_PARAMS, ControlParams, RobustnessParams, ServeParams, parse_section
 from fmnist.images import model_input
 from fmnist.serving.app import read_uploads
 from fmnist.serving.batching import MicroBatcher
-from fmnist.serving.study import examples, glance
+from fmnist.serving.lab import study_seeds
+from fmnist.serving.study import control_result, examples, glance, lab_curves
+from fmnist.why.control import pixel_permutation, scrambled
+from fmnist.why.robustness import noisy, rotated, shifted
 from test_predict import garment_photo, png_header
 
 PROJECT = Path(__file__).resolve().parents[1]
@@ -263,6 +268,102 @@ def test_an_upload_over_a_megabyte_is_read_without_touching_the_disk(monkeypatch
     assert model_input(data, "a.png").max() > 128, "and it is the photo"
 
 
+# --- the lab ----------------------------------------------------------------------------------------------------
+
+ROBUSTNESS = project_params("robustness", RobustnessParams)
+CONTROL = project_params("control", ControlParams)
+LAB_SETTINGS = {  # query parameters -> (shift, rotate, noise, scramble) as the study's functions take them
+    "shift": ({"shift": "2,-3"}, ((2, -3), 0.0, 0.0, False)),
+    "rotate": ({"rotate": "17.5"}, ((0, 0), 17.5, 0.0, False)),
+    "noise": ({"noise": "0.2"}, ((0, 0), 0.0, 0.2, False)),
+    "scramble": ({"scramble": "true"}, ((0, 0), 0.0, 0.0, True)),
+    "all four": ({"shift": "-1,4", "rotate": "-30", "noise": "0.1", "scramble": "true"}, ((-1, 4), -30.0, 0.1, True)),
+}
+
+
+def study_perturbation(image, shift, rotate, noise, scramble):
+    """The robustness stage's shift, rotation and noise, then the control's scramble, of one image (all applied,
+    even at their identity), the seeds from params.yaml."""
+    images = noisy(rotated(shifted(image[None], *shift), rotate), noise, ROBUSTNESS.seed)
+    return (scrambled(images, pixel_permutation(CONTROL.seed)) if scramble else images)[0]
+
+
+def data_url_pixels(url):
+    return np.asarray(Image.open(io.BytesIO(base64.b64decode(url.removeprefix("data:image/png;base64,")))))
+
+
+@pytest.mark.parametrize("setting", LAB_SETTINGS)
+def test_the_labs_input_is_the_study_codes_perturbation_pixel_for_pixel(server, setting):
+    query, (shift, rotate, noise, scramble) = LAB_SETTINGS[setting]
+    photo = DEMO_PHOTOS[0]
+    body = post(server, uploads([photo]), {"model": "both", **query}).json()
+    served = data_url_pixels(body["results"][0]["image"])
+    original = model_input(photo.read_bytes(), photo.name)
+    np.testing.assert_array_equal(served, study_perturbation(original, shift, rotate, noise, scramble))
+    assert not np.array_equal(served, original)
+    assert body["perturbation"] == {"order": ["shift", "rotate", "noise", "scramble"], "shift": list(shift),
+                                    "rotate": rotate, "noise": noise, "scramble": scramble,
+                                    "noise_seed": ROBUSTNESS.seed, "permutation_seed": CONTROL.seed}
+    as_uploaded = post(server, [("files", ("perturbed.png", png(Image.fromarray(served))))], {"model": "both"})
+    for model in ("ann", "cnn"):  # the models answered the perturbed input
+        assert body["results"][0][model]["top"] == as_uploaded.json()["results"][0][model]["top"]
+
+
+def test_without_lab_settings_nothing_is_perturbed_or_added(server):
+    plain = post(server, uploads(DEMO_PHOTOS[:1]), {"model": "cnn"}).json()
+    zero = post(server, uploads(DEMO_PHOTOS[:1]), {"model": "cnn", "shift": "0,0", "rotate": "0", "noise": "0",
+                                                   "scramble": "false"}).json()
+    assert plain == zero and "perturbation" not in plain and "image" not in plain["results"][0]
+
+
+BAD_LAB_VALUES = {
+    "shift out of range": ({"shift": "15,0"}, "shift", r"\[-14, 14\]"),
+    "shift of one number": ({"shift": "2"}, "shift", r"'rows,cols'"),
+    "shift not whole pixels": ({"shift": "1.5,0"}, "shift", r"whole numbers"),
+    "rotate out of range": ({"rotate": "181"}, "rotate", r"\[-180, 180\]"),
+    "rotate not a number": ({"rotate": "ten"}, "rotate", r"\[-180, 180\]"),
+    "rotate not finite": ({"rotate": "nan"}, "rotate", r"\[-180, 180\]"),
+    "noise below 0": ({"noise": "-0.1"}, "noise", r"\[0, 1\]"),
+    "noise over 1": ({"noise": "1.5"}, "noise", r"\[0, 1\]"),
+    "scramble not a bool": ({"scramble": "maybe"}, "scramble", r"true or false"),
+}
+
+
+@pytest.mark.parametrize("kind", BAD_LAB_VALUES)
+def test_a_bad_lab_value_gets_422_naming_the_parameter_and_its_range(server, kind):
+    query, name, allowed = BAD_LAB_VALUES[kind]
+    response = post(server, uploads(DEMO_PHOTOS[:1]), query)
+    assert response.status_code == 422
+    error = response.json()["error"]
+    assert "\n" not in error and re.match(rf"{name} must be .*{allowed}.*, got '{re.escape(query[name])}'$", error)
+
+
+def test_openapi_documents_the_lab_parameters_and_api_lab_serves_the_curves(server):
+    parameters = {parameter["name"]: parameter for parameter in
+                  httpx.get(f"{server['url']}/openapi.json").json()["paths"]["/api/predict"]["post"]["parameters"]}
+    for name in ("shift", "rotate", "noise", "scramble"):
+        assert name in parameters and parameters[name]["description"]
+    assert "[-14, 14]" in parameters["shift"]["description"]
+    assert (parameters["rotate"]["schema"]["minimum"], parameters["rotate"]["schema"]["maximum"]) == (-180, 180)
+    lab = httpx.get(f"{server['url']}/api/lab").json()
+    assert lab["order"] == ["shift", "rotate", "noise", "scramble"] and lab["limits"]["shift"] == 14
+    assert lab["curves"] == lab_curves(PROJECT) and lab["control"] == control_result(PROJECT)
+
+
+def test_the_labs_curves_come_from_the_committed_runs_metrics(tmp_path):
+    assert lab_curves(tmp_path) == {} and control_result(tmp_path) is None
+    robustness = json.loads((PROJECT / "metrics/robustness.json").read_text())
+    control = json.loads((PROJECT / "metrics/compare.json").read_text())["control"]
+    curves = lab_curves(PROJECT)
+    for model in ("ann", "cnn"):
+        assert curves["shift"][model][0] == [0, robustness[model]["shift"]["0"]]
+        assert dict(curves["rotate"][model])[-20] == robustness[model]["rotation"]["-20"]
+        assert [x for x, _ in curves["noise"][model]] == sorted(map(float, robustness[model]["noise"]))
+        assert curves["scramble"][model] == [[0, control[model]["original"]["mean"]],
+                                             [1, control[model]["scrambled"]["mean"]]]
+    assert control_result(PROJECT)["cnn"]["change"] == control["cnn"]["change"]
+
+
 # --- the service ------------------------------------------------------------------------------------------------
 
 def test_health_names_the_models_their_md5_and_versions(server, models_dir):
@@ -372,7 +473,8 @@ def test_the_page_classifies_an_upload_and_shows_both_answers_and_maps(server, b
     WebDriverWait(browser, 30).until(lambda driver: "Test accuracy" in driver.find_element(By.ID, "glance").text)
     photos = [DEMO_PHOTOS[0], DEMO_PHOTOS[1]]
     browser.find_element(By.ID, "picker").send_keys("\n".join(map(str, photos)))
-    cards = WebDriverWait(browser, 60).until(lambda driver: driver.find_elements(By.CSS_SELECTOR, "article.result"))
+    cards = WebDriverWait(browser, 60).until(
+        lambda driver: driver.find_elements(By.CSS_SELECTOR, "#results article.result"))
     expected = post(server, uploads(photos), {"model": "both"}).json()["results"]
     assert [card.get_attribute("data-path") for card in cards] == [photo.name for photo in photos]
     for card, answer in zip(cards, expected):
@@ -396,16 +498,90 @@ def test_the_page_shows_a_bad_files_reason_beside_it(server, browser, tmp_path):
     blank = tmp_path / "blank.png"
     garment_photo(background=200, garment=200).save(blank)
     browser.find_element(By.ID, "picker").send_keys(str(blank))
-    card = WebDriverWait(browser, 60).until(lambda driver: driver.find_element(By.CSS_SELECTOR, "article.failed"))
+    card = WebDriverWait(browser, 60).until(
+        lambda driver: driver.find_element(By.CSS_SELECTOR, "#results article.failed"))
     assert card.get_attribute("data-path") in ("blank.png", "request")
     assert "blank.png: blank image" in card.find_element(By.CSS_SELECTOR, ".error").text
+
+
+LAB_QUERY = "shift={},{}&rotate={}&noise=0&scramble=false"  # as the page writes it, unscrambled and without noise
+
+
+def lab_answer(browser, query):
+    """The lab's card once the page has drawn its answer for `query`."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    def drawn(driver):
+        result = driver.find_element(By.ID, "lab-result")
+        canvases = result.find_elements(By.CSS_SELECTOR, "canvas")
+        return (result.get_attribute("data-query") == query and result.get_attribute("data-state") == "done"
+                and len(canvases) == 2 and all(canvas.get_attribute("data-drawn") == "true" for canvas in canvases))
+    WebDriverWait(browser, 60).until(drawn)
+    return browser.find_element(By.CSS_SELECTOR, "#lab-result article.result")
+
+
+def test_the_lab_shifts_an_image_and_shows_both_new_answers_and_the_marker_on_the_curve(server, browser):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    browser.get(server["url"] + "/")
+    WebDriverWait(browser, 30).until(lambda driver: driver.find_element(By.ID, "lab-chart").get_attribute("innerHTML"))
+    photo = DEMO_PHOTOS[-1]  # made from a Fashion-MNIST test image (docs/predict/make_examples.py)
+    browser.find_element(By.ID, "picker").send_keys(str(photo))
+    before = lab_answer(browser, LAB_QUERY.format(0, 0, 0)).find_element(By.CSS_SELECTOR, "img").get_attribute("src")
+    browser.find_element(By.ID, "lab-shift-rows").send_keys(Keys.ARROW_RIGHT * 4)  # four pixels down
+    card = lab_answer(browser, LAB_QUERY.format(4, 0, 0))
+    expected = post(server, uploads([photo]), {"model": "both", "explain": "true", "shift": "4,0", "rotate": "0",
+                                               "noise": "0", "scramble": "false"}).json()["results"][0]
+    assert card.find_element(By.CSS_SELECTOR, "img").get_attribute("src") == expected["image"] != before
+    for model in ("ann", "cnn"):
+        column = card.find_element(By.CSS_SELECTOR, f'.model[data-model="{model}"]')
+        assert column.get_attribute("data-top-class") == expected[model]["class"]
+        assert [bar.text for bar in column.find_elements(By.CSS_SELECTOR, ".bar")] == [
+            f"{ranked['class']} {100 * ranked['probability']:.1f}%" for ranked in expected[model]["top"]]
+    robustness = json.loads((PROJECT / "metrics/robustness.json").read_text())
+    marker = browser.find_element(By.ID, "lab-marker")
+    assert (marker.get_attribute("data-setting"), marker.get_attribute("data-x")) == ("shift", "4")
+    for model in ("ann", "cnn"):
+        assert float(marker.get_attribute(f"data-{model}")) == robustness[model]["shift"]["4"]
+        point = browser.find_element(By.CSS_SELECTOR, f'#lab-chart circle.point[data-model="{model}"][data-x="4"]')
+        assert float(marker.get_attribute("data-position")) == float(point.get_attribute("cx"))
+    caption = browser.find_element(By.ID, "lab-caption").text
+    assert f"At 4 px: ANN {100 * robustness['ann']['shift']['4']:.1f}%" in caption
+
+
+def test_a_slider_drag_asks_once_and_a_stale_request_is_aborted(server, browser):
+    from selenium.webdriver.common.by import By
+
+    browser.get(server["url"] + "/")
+    browser.find_element(By.ID, "picker").send_keys(str(DEMO_PHOTOS[0]))
+    lab_answer(browser, LAB_QUERY.format(0, 0, 0))
+    lab = browser.find_element(By.ID, "lab")
+    sent = int(lab.get_attribute("data-sent"))
+    browser.execute_async_script("""const slider = document.getElementById("lab-rotate"), done = arguments[0];
+        let degrees = 0;
+        const drag = setInterval(() => {  // a drag: a step every 20 ms, twenty steps
+          slider.value = ++degrees;
+          slider.dispatchEvent(new Event("input", { bubbles: true }));
+          if (degrees === 20) { clearInterval(drag); done(); }
+        }, 20);""")
+    lab_answer(browser, LAB_QUERY.format(0, 0, 20))
+    time.sleep(0.5)
+    assert int(lab.get_attribute("data-sent")) == sent + 1
+    marker = browser.find_element(By.ID, "lab-marker")
+    assert (marker.get_attribute("data-setting"), marker.get_attribute("data-x")) == ("rotate", "20")
+    browser.execute_script("askLab(labValues()); askLab(labValues());")  # the second makes the first stale
+    lab_answer(browser, LAB_QUERY.format(0, 0, 20))
+    assert (int(lab.get_attribute("data-sent")), lab.get_attribute("data-aborted")) == (sent + 3, "1")
 
 
 def test_the_plots_page_is_served_when_dvc_plots_exists(tmp_path):
     from fmnist.serving.app import create_app
 
     async def fetch(root, path):
-        transport = httpx.ASGITransport(app=create_app({}, SETTINGS, root))
+        transport = httpx.ASGITransport(app=create_app({}, SETTINGS, root, study_seeds(PROJECT_PARAMS_FILE)))
         async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
             return await client.get(path)
 

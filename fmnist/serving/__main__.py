@@ -85,6 +85,9 @@ def served_models(models_dir, settings):
 def main(argv=None):
     settings = load_params("serve", ServeParams, PROJECT_ROOT / PARAMS_FILE)
     args = parse_args(argv, settings)
+    from fmnist.serving.lab import study_seeds
+
+    seeds = study_seeds(PROJECT_ROOT / PARAMS_FILE)  # a bad robustness or control section: one line, before the models
     if not is_loopback(args.host):
         print(f"warning: listening on {args.host}: anyone who can reach this machine can use the models",
               file=sys.stderr, flush=True)
@@ -93,7 +96,7 @@ def main(argv=None):
 
     from fmnist.serving.app import create_app
 
-    app = create_app(served, settings, PROJECT_ROOT)
+    app = create_app(served, settings, PROJECT_ROOT, seeds)
     config = uvicorn.Config(app, host=args.host, port=args.port, access_log=False, log_level="info",
                             timeout_graceful_shutdown=settings.shutdown_timeout_s, server_header=False)
     # uvicorn finishes in-flight requests on SIGINT/SIGTERM, then raises the signal again under the handlers it found

@@ -1,7 +1,8 @@
 """The web app and JSON API over the trained models (FastAPI on uvicorn): one page, /api/predict, /api/health.
 
 Images go through bin/predict's own path (fmnist.images.model_input, fmnist.prediction.class_probabilities and
-ranked), so both answer alike. Uploads stay in memory; no name a client sends reaches the file system.
+ranked), so both answer alike; the lab's query parameters perturb that input with the study's code
+(fmnist.serving.lab). Uploads stay in memory; no name a client sends reaches the file system.
 """
 import asyncio
 import base64
@@ -14,11 +15,9 @@ from pathlib import Path
 from typing import Literal
 
 import numpy as np
-from fastapi import FastAPI, HTTPException, Query, Request
-from fastapi.exceptions import RequestValidationError
+from fastapi import Depends, FastAPI, HTTPException, Query, Request
 from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
-from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.formparsers import MultiPartParser
 
 from fmnist.why.attribution import attention_maps
@@ -28,8 +27,9 @@ from fmnist.images import model_input
 from fmnist.params import MODEL_NAMES
 from fmnist.prediction import DEFAULT_TOP, json_record, ranked
 from fmnist.serving.batching import MicroBatcher
-from fmnist.serving.guards import Guards
-from fmnist.serving.study import examples, glance, png_bytes
+from fmnist.serving.guards import Guards, add_error_handlers
+from fmnist.serving.lab import ALLOWED, LIMITS, ORDER, Perturbation, applied, perturbation_query, perturbed
+from fmnist.serving.study import control_result, examples, glance, lab_curves, png_bytes
 
 STATIC_DIR = Path(__file__).with_name("static")
 FIELD = "files"          # the multipart field that carries the images
@@ -51,10 +51,13 @@ class ServedModel:
     batcher: MicroBatcher
 
 
-def create_app(served, settings, root):
-    """The ASGI app. served: {name: ServedModel}; settings: ServeParams; root: the project (metrics, plots, data)."""
+def create_app(served, settings, root, seeds):
+    """The ASGI app. served: {name: ServedModel}; settings: ServeParams; root: the project (metrics, plots, data);
+    seeds: the lab's StudySeeds."""
     decoder = ThreadPoolExecutor(settings.decode_workers, thread_name_prefix="decode")
     gallery = examples(root)
+    lab_facts = {"order": ORDER, "limits": LIMITS, "allowed": ALLOWED, "curves": lab_curves(root),
+                 "control": control_result(root)}
     plots = root / "dvc_plots"  # `dvc plots show` writes it; served when it exists at start
     has_plots = plots.is_dir()
     versions = installed_versions(("tensorflow-cpu", "tensorflow", "keras", "fastapi", "uvicorn"))
@@ -72,7 +75,7 @@ def create_app(served, settings, root):
     app = FastAPI(title="Fashion-MNIST ANN vs CNN", version=version("fmnist-study"), lifespan=lifespan,
                   docs_url=None, redoc_url=None,  # their pages load scripts from a CDN; /openapi.json stays
                   description="Classify clothing images with the study's two trained models (docs/serve.md).")
-    add_error_handlers(app)
+    add_error_handlers(app, ALLOWED)
 
     @app.get("/", include_in_schema=False)
     async def page():
@@ -93,6 +96,10 @@ def create_app(served, settings, root):
                 "examples": [{"caption": caption, "url": f"/api/examples/{index}.png"}
                              for index, (caption, _) in enumerate(gallery)]}
 
+    @app.get("/api/lab", summary="The lab's settings, and the committed run's robustness curves and control result")
+    async def lab():
+        return lab_facts
+
     @app.get("/api/examples/{index}.png", summary="One example test image as PNG")
     async def example(index: int):
         if not 0 <= index < len(gallery):
@@ -100,12 +107,18 @@ def create_app(served, settings, root):
         return Response(png_bytes(gallery[index][1]), media_type="image/png")
 
     @app.post("/api/predict", openapi_extra={"requestBody": UPLOAD_BODY},
-              summary="Classify uploaded images; the fields of bin/predict --json per image")
+              summary="Classify uploaded images; the fields of bin/predict --json per image",
+              description="With the lab's parameters, each model input is perturbed first, in the order shift, "
+                          "rotate, noise, scramble (docs/serve.md#the-lab); each result then carries it as `image` "
+                          "and the response echoes the settings as `perturbation`.")
     async def predict(request: Request, model: Literal[(*MODEL_NAMES, "both")] = "both",
-                      top: int = Query(DEFAULT_TOP, ge=1, le=len(CLASS_NAMES)), explain: bool = False):
+                      top: int = Query(DEFAULT_TOP, ge=1, le=len(CLASS_NAMES)), explain: bool = False,
+                      perturbation: Perturbation = Depends(perturbation_query)):
         uploads = await read_uploads(request, settings.max_files, max_bytes)
         loop = asyncio.get_running_loop()
-        decoded = await asyncio.gather(*(loop.run_in_executor(decoder, decode, data, name) for name, data in uploads))
+        decoded = await asyncio.gather(*(loop.run_in_executor(decoder, lab_input, data, name, perturbation, seeds)
+                                         for name, data in uploads))
+        with_image = explain or not perturbation.is_identity()
         good = [index for index, item in enumerate(decoded) if not isinstance(item, str)]
         names = list(served) if model == "both" else [model]
         answers = await classify(np.stack([decoded[i] for i in good]), [served[n] for n in names], explain) \
@@ -115,10 +128,12 @@ def create_app(served, settings, root):
             if isinstance(item, str):
                 results.append({"path": name, "error": item})
                 continue
-            results.append(result(name, item, {n: a[row] for n, a in answers.items()}, top, explain))
+            results.append(result(name, item, {n: a[row] for n, a in answers.items()}, top, explain, with_image))
             row += 1
         body = {"model": model, "top": top, "classified": len(good), "failed": len(uploads) - len(good),
                 "results": results}
+        if not perturbation.is_identity():
+            body["perturbation"] = applied(perturbation, seeds)
         if not good:
             return JSONResponse({"error": f"no image could be classified: {results[0]['error']}", **body}, 422)
         return body
@@ -173,6 +188,14 @@ def decode(data, name):
         return f"{name}: cannot be converted ({first_line(error)}): save it as PNG or JPEG"
 
 
+def lab_input(data, name, perturbation, seeds):
+    """decode(data, name), then perturbed as the lab asks (the blank rule applies to the upload, before it)."""
+    pixels = decode(data, name)
+    if isinstance(pixels, str) or perturbation.is_identity():
+        return pixels
+    return perturbed(pixels, perturbation, seeds)
+
+
 async def classify(images, models, explain):
     """{name: [(probabilities, map or None)] per image}, each model's call shared with concurrent requests."""
     probabilities = await asyncio.gather(*(model.batcher(images) for model in models))
@@ -185,8 +208,9 @@ async def classify(images, models, explain):
     return answers
 
 
-def result(name, pixels, answers, top, explain):
-    """One image's entry: bin/predict's JSON record (one model), or one per model and whether they agree (both)."""
+def result(name, pixels, answers, top, explain, with_image):
+    """One image's entry: bin/predict's JSON record (one model), or one per model and whether they agree (both);
+    with_image: and the model input as a PNG data URL."""
     records = {}
     for model, (probabilities, saliency) in answers.items():
         records[model] = json_record(name, ranked(probabilities, top))
@@ -197,29 +221,10 @@ def result(name, pixels, answers, top, explain):
     else:
         entry = {"path": name, **{model: without_path(record) for model, record in records.items()},
                  "agree": len({record["class"] for record in records.values()}) == 1}
-    if explain:
+    if with_image:
         entry["image"] = "data:image/png;base64," + base64.b64encode(png_bytes(pixels)).decode()
     return entry
 
 
 def without_path(record):
     return {key: value for key, value in record.items() if key != "path"}
-
-
-def add_error_handlers(app):
-    """Every error a JSON object {"error": one line} with its 4xx status; never a traceback."""
-
-    @app.exception_handler(StarletteHTTPException)
-    async def http_error(request, error):
-        detail = error.detail if isinstance(error.detail, str) else str(error.detail)
-        return JSONResponse({"error": detail}, error.status_code, headers=getattr(error, "headers", None))
-
-    @app.exception_handler(RequestValidationError)
-    async def invalid_request(request, error):
-        problem = error.errors()[0]
-        where = " ".join(str(part) for part in problem["loc"])
-        return JSONResponse({"error": f"{where}: {problem['msg']}"}, 422)
-
-    @app.exception_handler(Exception)
-    async def unexpected(request, error):
-        return JSONResponse({"error": f"internal error ({type(error).__name__}): see the server's log"}, 500)

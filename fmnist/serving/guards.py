@@ -1,5 +1,10 @@
-"""ASGI middleware in front of the app: a request body limit enforced while reading, and safe response headers."""
+"""What guards the app: ASGI middleware in front of it (a request body limit enforced while reading, safe response
+headers) and its error handlers (every error one line of JSON)."""
 import json
+
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 SAFE_HEADERS = [(b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"no-referrer"),
                 (b"x-frame-options", b"DENY")]
@@ -56,3 +61,26 @@ class Guards:
             return {"type": "http.request", "body": body, "more_body": False}
 
         return await self.app(scope, replay, send_safely)
+
+
+def add_error_handlers(app, allowed):
+    """Every error a JSON object {"error": one line} with its 4xx status; never a traceback. allowed: {query
+    parameter: its values in words}, said whole when such a parameter is wrong."""
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request, error):
+        detail = error.detail if isinstance(error.detail, str) else str(error.detail)
+        return JSONResponse({"error": detail}, error.status_code, headers=getattr(error, "headers", None))
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request, error):
+        problem = error.errors()[0]
+        where = " ".join(str(part) for part in problem["loc"])
+        name = problem["loc"][-1]
+        if problem["loc"][0] == "query" and name in allowed:
+            return JSONResponse({"error": f"{name} must be {allowed[name]}, got {problem['input']!r}"}, 422)
+        return JSONResponse({"error": f"{where}: {problem['msg']}"}, 422)
+
+    @app.exception_handler(Exception)
+    async def unexpected(request, error):
+        return JSONResponse({"error": f"internal error ({type(error).__name__}): see the server's log"}, 500)

@@ -1,6 +1,7 @@
-"""What the page shows besides a user's images: the study's headline numbers and a dozen test images to try.
+"""What the page shows besides a user's images: the study's headline numbers, a dozen test images to try, and the
+committed run's robustness curves and control result beside the lab.
 
-Both are read from the pipeline's outputs when they are there (metrics/*.json, data/prepared/test.npz and
+All are read from the pipeline's outputs when they are there (metrics/*.json, data/prepared/test.npz and
 data/predictions/*.npz); the page says how to get them when they are not.
 """
 import io
@@ -11,22 +12,55 @@ from PIL import Image
 
 from fmnist.data import CLASS_NAMES, load_split
 from fmnist.params import MODEL_NAMES
-from fmnist.paths import COMPARE_METRICS, predictions_file, prepared_split
+from fmnist.paths import COMPARE_METRICS, CONTROL_METRICS, ROBUSTNESS_METRICS, predictions_file, prepared_split
 
 CORRECT_EXAMPLES = 8      # one test image per class that both models get right (the first 8 classes)
 MISTAKES_PER_MODEL = 2    # and each model's most confident mistakes where the other model is right
+ROBUSTNESS_CURVES = {"shift": "shift", "rotate": "rotation", "noise": "noise"}  # lab setting: robustness.json's curve
+SCRAMBLE_AXIS = {"original": 0, "scrambled": 1}  # the control's two arms as the x of its two-point curves
+
+
+def metrics(root, path):
+    """The JSON metrics file root/path, or None when its stage has not run."""
+    return json.loads((root / path).read_text(encoding="utf-8")) if (root / path).exists() else None
 
 
 def glance(root):
     """Headline numbers from metrics/compare.json, or None when the compare stage has not run."""
-    path = root / COMPARE_METRICS
-    if not path.exists():
+    compare = metrics(root, COMPARE_METRICS)
+    if compare is None:
         return None
-    metrics = json.loads(path.read_text(encoding="utf-8"))
-    gain = metrics["accuracy_gain"]
-    return {"ann_accuracy": metrics["ann_accuracy"]["value"], "cnn_accuracy": metrics["cnn_accuracy"]["value"],
+    gain = compare["accuracy_gain"]
+    return {"ann_accuracy": compare["ann_accuracy"]["value"], "cnn_accuracy": compare["cnn_accuracy"]["value"],
             "gain": gain["value"], "gain_low": gain["ci_low"], "gain_high": gain["ci_high"],
-            "confidence": metrics["confidence"], "p_value": metrics["mcnemar"]["p_value"]}
+            "confidence": compare["confidence"], "p_value": compare["mcnemar"]["p_value"]}
+
+
+def lab_curves(root):
+    """{setting: {model: [[x, test accuracy], ...] by x}} for the lab's settings: shift (pixels, the four directions
+    averaged), rotate (signed degrees) and noise (share of 255) from metrics/robustness.json; scramble from the
+    control's mean test accuracies in metrics/compare.json (x 0: original, 1: scrambled). A setting whose stage has
+    not run is left out."""
+    curves = {}
+    robustness = metrics(root, ROBUSTNESS_METRICS)
+    for setting, curve in ROBUSTNESS_CURVES.items() if robustness else ():
+        curves[setting] = {name: sorted([float(level), accuracy] for level, accuracy in robustness[name][curve].items())
+                           for name in MODEL_NAMES}
+    control = (metrics(root, COMPARE_METRICS) or {}).get("control")
+    if control:
+        curves["scramble"] = {name: [[x, control[name][arm]["mean"]] for arm, x in SCRAMBLE_AXIS.items()]
+                              for name in MODEL_NAMES}
+    return curves
+
+
+def control_result(root):
+    """The control's training images and seeds, and each model's accuracy change on scrambled pixels (value,
+    interval, whether real) from metrics/compare.json; None when the control or compare stage has not run."""
+    control, trained = (metrics(root, COMPARE_METRICS) or {}).get("control"), metrics(root, CONTROL_METRICS)
+    if not control or not trained:
+        return None
+    return {"train_images": trained["train_images"], "seeds": control["seeds"],
+            **{name: {"change": control[name]["change"], "real": control[name]["real"]} for name in MODEL_NAMES}}
 
 
 def examples(root):

@@ -1,12 +1,20 @@
 "use strict";
-// The page: send images to /api/predict (both models, with maps) and draw the answers. No external code.
+// The page: send images to /api/predict (both models, with maps) and draw the answers; the first one also goes to
+// the lab (lab.js). No external code.
 
 const MODEL_NAMES = { ann: "ANN (dense)", cnn: "CNN (convolutional)" };
 const MAP_NAMES = { ann: "ANN saliency", cnn: "CNN activation map" };
 const results = document.getElementById("results");
 
 function element(tag, attributes = {}, ...children) {
-  const node = document.createElement(tag);
+  return filled(document.createElement(tag), attributes, children);
+}
+
+function svgElement(tag, attributes = {}, ...children) {
+  return filled(document.createElementNS("http://www.w3.org/2000/svg", tag), attributes, children);
+}
+
+function filled(node, attributes, children) {
   for (const [key, value] of Object.entries(attributes)) node.setAttribute(key, value);
   for (const child of children) node.append(child);
   return node;
@@ -48,9 +56,10 @@ async function classify(files) {
     const answer = await response.json();
     pending.remove();
     if (!answer.results) { results.prepend(failure("request", answer.error)); return; }
-    for (const entry of answer.results.slice().reverse()) {
-      results.prepend(entry.error ? failure(entry.path, entry.error) : card(entry));
-    }
+    results.prepend(...answer.results.map((entry, index) =>
+      entry.error ? failure(entry.path, entry.error) : withLabButton(card(entry), files[index])));
+    const first = answer.results.findIndex((entry) => !entry.error);
+    if (first >= 0) openLab(files[first]);
   } catch (error) {
     pending.remove();
     results.prepend(failure("request", `the server did not answer (${error}): is bin/serve still running?`));
@@ -83,6 +92,13 @@ function card(entry) {
     entry.agree ? `Both say ${entry.cnn.class}.` : `They disagree: ANN ${entry.ann.class}, CNN ${entry.cnn.class}.`);
   return element("article", { class: "result", "data-path": entry.path }, element("h3", {}, entry.path),
     pictures, models, agree);
+}
+
+function withLabButton(article, file) {
+  const button = element("button", { type: "button", class: "to-lab" }, "Try it in the lab");
+  button.addEventListener("click", () => openLab(file, true));
+  article.append(button);
+  return article;
 }
 
 function heatCanvas(imageUrl, map) {
