@@ -18,7 +18,8 @@ from fmnist.params import MODEL_PARAMS, load_params, parse_section
 PROJECT_PARAMS_FILE = Path(__file__).resolve().parents[1] / "params.yaml"
 # The longest modules first, so that bin/test's workers (pytest-xdist, whole modules, in this order) end together:
 # on two cores one builds the study for test_pipeline while the other runs the search; test_sharing copies it.
-LONGEST_FIRST = ("test_pipeline.py", "test_search.py", "test_sharing.py", "test_training.py", "test_predict.py")
+LONGEST_FIRST = ("test_pipeline.py", "test_search.py", "test_sharing.py", "test_serve.py", "test_params.py",
+                 "test_training.py", "test_predict.py")
 
 
 @pytest.fixture(scope="module")
