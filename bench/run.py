@@ -154,14 +154,18 @@ def isa_label(run):
 
 def runs_table(runs):
     lines = ["| date | CPU (oneDNN) | full repro (s) | train_cnn (s) | classic CNN (s) | **train_cnn / classic** "
-             "| CNN test acc. | classic test acc. | ANN test acc. |", "|---|---|---:|---:|---:|---:|---:|---:|---:|"]
+             "| full repro / classic | why stages / classic | CNN test acc. | classic test acc. | ANN test acc. |",
+             "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for run in runs:
         if "stages" not in run:
             continue
         classic, accuracy = run.get("classic_cnn", {}), run["accuracy"]
         ratio = f"**{run['train_cnn_to_classic_ratio']:.2f}**" if "train_cnn_to_classic_ratio" in run else "-"
+        repro_ratio, why_ratio = (f"{run[key]:.2f}" if key in run else "-"
+                                  for key in ("full_repro_to_classic_ratio", "why_stages_to_classic_ratio"))
         lines.append(f"| {run['date']} | {run['machine']['cpu']} ({isa_label(run)}) | {run['full_repro_s']:.0f} | "
-                     f"{run['stages']['train_cnn']['seconds']:.0f} | {classic.get('seconds', '-')} | {ratio} | "
+                     f"{run['stages']['train_cnn']['seconds']:.0f} | {classic.get('seconds', '-')} | {ratio} | {repro_ratio} | "
+                     f"{why_ratio} | "
                      f"{accuracy['cnn']:.4f} | {classic.get('test_accuracy', '-')} | {accuracy['ann']:.4f} |")
     return lines
 
