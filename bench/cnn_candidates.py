@@ -22,6 +22,7 @@ CANDIDATES = {
     "16-32-64 d256 b256 lr0.01 20ep": {**NARROW, "filters": [16, 32, 64], "learning_rate": 0.01, "epochs": 20},
     "16-64-128 d256 b256 lr0.01 16ep": {**NARROW, "filters": [16, 64, 128], "learning_rate": 0.01, "epochs": 16},
     "24-48-96 d256 b256 lr0.01 16ep": {**NARROW, "filters": [24, 48, 96], "learning_rate": 0.01, "epochs": 16},
+    "16-64-128 b128 20ep": {"filters": [16, 64, 128], "batch_size": 128},  # the default with a narrow first block
 }
 
 
