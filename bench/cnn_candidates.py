@@ -12,7 +12,8 @@ import sys
 from pathlib import Path
 
 from fmnist.data import load_split
-from fmnist.params import CnnParams, load_params, parse_section
+from fmnist.atomic import write_text
+from fmnist.params import CnnParams, load_params, with_changes
 from fmnist.paths import prepared_split
 
 RESULTS = Path(__file__).resolve().parent / "cnn_candidates.json"
@@ -26,25 +27,19 @@ CANDIDATES = {
 }
 
 
-def candidate_params(changes):
-    base = {key: list(value) if isinstance(value, tuple) else value
-            for key, value in load_params("cnn", CnnParams).model_dump().items()}
-    return parse_section("cnn", base | changes, CnnParams)
-
-
 def main(names):
     train, validation = (load_split(prepared_split(split)) for split in ("train", "validation"))
     from fmnist.models import build_cnn
     from fmnist.training import score_trial
     for name in names:
-        params = candidate_params(CANDIDATES[name])
+        params = with_changes("cnn", load_params("cnn", CnnParams), **CANDIDATES[name])
         accuracy, seconds = score_trial(params, build_cnn, train, validation, 512)
         record = {"date": datetime.date.today().isoformat(), "candidate": name, "changes": CANDIDATES[name],
                   "validation_accuracy": round(accuracy, 4), "seconds": round(seconds, 1),
                   "images_per_s": round(params.epochs * len(train[1]) / seconds, 1)}
         print(json.dumps(record), flush=True)
         runs = json.loads(RESULTS.read_text()) if RESULTS.exists() else []
-        RESULTS.write_text(json.dumps(runs + [record], indent=1) + "\n")
+        write_text(RESULTS, json.dumps(runs + [record], indent=1) + "\n")
 
 
 if __name__ == "__main__":

@@ -11,10 +11,10 @@ import os
 import random
 from pathlib import Path
 
-from locust import FastHttpUser, events, task
-from locust.stats import print_error_report
 from urllib.parse import urlencode
 
+from locust import FastHttpUser, events, task
+from locust.stats import print_error_report
 from urllib3 import encode_multipart_formdata
 
 from fmnist.data import load_split

@@ -164,8 +164,8 @@ def runs_table(runs):
         repro_ratio, why_ratio = (f"{run[key]:.2f}" if key in run else "-"
                                   for key in ("full_repro_to_classic_ratio", "why_stages_to_classic_ratio"))
         lines.append(f"| {run['date']} | {run['machine']['cpu']} ({isa_label(run)}) | {run['full_repro_s']:.0f} | "
-                     f"{run['stages']['train_cnn']['seconds']:.0f} | {classic.get('seconds', '-')} | {ratio} | {repro_ratio} | "
-                     f"{why_ratio} | "
+                     f"{run['stages']['train_cnn']['seconds']:.0f} | {classic.get('seconds', '-')} | {ratio} | "
+                     f"{repro_ratio} | {why_ratio} | "
                      f"{accuracy['cnn']:.4f} | {classic.get('test_accuracy', '-')} | {accuracy['ann']:.4f} |")
     return lines
 

@@ -19,6 +19,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from fmnist.atomic import write_text
+
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "throughput_settings.json"
 IMAGES = 3072
@@ -51,7 +53,7 @@ def measure(name):
 
     from fmnist.data import load_split
     from fmnist.models import build_cnn
-    from fmnist.params import CnnParams, load_params, parse_section
+    from fmnist.params import CnnParams, load_params, with_changes
     from fmnist.paths import prepared_split
     from fmnist.training import compile_model, image_dataset
 
@@ -63,9 +65,7 @@ def measure(name):
         tf.config.experimental.enable_op_determinism()
     if "precision" in process:
         keras.mixed_precision.set_global_policy(process["precision"])
-    base = load_params("cnn", CnnParams).model_dump()
-    params = parse_section("cnn", {**{k: list(v) if isinstance(v, tuple) else v for k, v in base.items()}, **changes},
-                           CnnParams)
+    params = with_changes("cnn", load_params("cnn", CnnParams), **changes)
     images, labels = (array[:IMAGES] for array in load_split(prepared_split("train")))
     data = image_dataset(images, labels, params.batch_size, shuffle_seed=params.seed)
     model = build_cnn(params)
@@ -101,7 +101,7 @@ def main(names):
     runs = json.loads(RESULTS.read_text()) if RESULTS.exists() else []
     runs.append({"date": datetime.date.today().isoformat(), "cpu": platform.processor() or platform.machine(),
                  "onednn_max_cpu_isa": os.environ.get("ONEDNN_MAX_CPU_ISA", ""), "images": IMAGES, "rows": rows})
-    RESULTS.write_text(json.dumps(runs, indent=1) + "\n")
+    write_text(RESULTS, json.dumps(runs, indent=1) + "\n")
 
 
 if __name__ == "__main__":

@@ -116,10 +116,15 @@ class ControlParams(Section):
         return self
 
 
+# The largest perturbations the robustness stage (and bin/serve's lab) accept: half the side in pixels, a half
+# turn in degrees, a noise standard deviation of 255.
+MAX_SHIFT, MAX_ROTATION, MAX_NOISE = 14, 180, 1
+
+
 class RobustnessParams(Section):
-    shifts: tuple[Annotated[int, Field(ge=1, le=14)], ...] = Field(min_length=1, strict=False)  # pixels
-    rotations: tuple[Annotated[float, Field(gt=0, le=180)], ...] = Field(min_length=1, strict=False)  # degrees
-    noise_levels: tuple[Annotated[float, Field(gt=0, le=1)], ...] = Field(min_length=1, strict=False)  # std / 255
+    shifts: tuple[Annotated[int, Field(ge=1, le=MAX_SHIFT)], ...] = Field(min_length=1, strict=False)  # pixels
+    rotations: tuple[Annotated[float, Field(gt=0, le=MAX_ROTATION)], ...] = Field(min_length=1, strict=False)  # degrees
+    noise_levels: tuple[Annotated[float, Field(gt=0, le=MAX_NOISE)], ...] = Field(min_length=1, strict=False)  # std/255
     seed: int = Field(ge=0)
     batch_size: int = Field(ge=1)
 

@@ -191,9 +191,7 @@ def decode(data, name):
 def lab_input(data, name, perturbation, seeds):
     """decode(data, name), then perturbed as the lab asks (the blank rule applies to the upload, before it)."""
     pixels = decode(data, name)
-    if isinstance(pixels, str) or perturbation.is_identity():
-        return pixels
-    return perturbed(pixels, perturbation, seeds)
+    return pixels if isinstance(pixels, str) else perturbed(pixels, perturbation, seeds)
 
 
 async def classify(images, models, explain):

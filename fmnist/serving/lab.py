@@ -8,15 +8,14 @@ import numpy as np
 from fastapi import Query
 from pydantic import AfterValidator
 
-from fmnist.data import IMAGE_SIDE
-from fmnist.params import ControlParams, RobustnessParams, load_params
+from fmnist.params import MAX_NOISE, MAX_ROTATION, MAX_SHIFT, ControlParams, RobustnessParams, load_params
 from fmnist.why.control import pixel_permutation, scrambled
 from fmnist.why.robustness import noisy, rotated, shifted
 
 ORDER = ("shift", "rotate", "noise", "scramble")  # the order the steps are applied in
-SHIFT_LIMIT = IMAGE_SIDE // 2  # pixels each way: robustness.shifts' own limit; beyond it the garment is mostly gone
-ROTATE_LIMIT = 180.0           # degrees each way
-NOISE_LIMIT = 1.0              # standard deviation as a share of 255, robustness.noise_levels' limit
+SHIFT_LIMIT = MAX_SHIFT             # pixels each way, the robustness stage's own limits
+ROTATE_LIMIT = float(MAX_ROTATION)  # degrees each way
+NOISE_LIMIT = float(MAX_NOISE)      # standard deviation as a share of 255
 LIMITS = {"shift": SHIFT_LIMIT, "rotate": ROTATE_LIMIT, "noise": NOISE_LIMIT}
 ALLOWED = {  # each setting's values in words: the OpenAPI description and the 422 error say them alike
     "shift": f"'rows,cols': two whole numbers of pixels, each in [-{SHIFT_LIMIT}, {SHIFT_LIMIT}] (positive: down, "
