@@ -23,6 +23,7 @@ from fmnist.atomic import save_arrays
 from fmnist.errors import StudyError
 from fmnist.search.space import load_space
 from fmnist.search.storage import open_storage
+from fmnist.search.workers import Stopped
 from idx_builders import banded_images
 
 PROJECT = Path(__file__).resolve().parents[1]
@@ -284,10 +285,23 @@ def test_sigterm_stops_a_worker_and_fails_its_trial(project):
     wait_for_running_trial(storage, 0, worker)
     worker.send_signal(signal.SIGTERM)
     code, _, stderr = finish(worker)
-    assert code == 128 + signal.SIGTERM
+    assert code == 128 + signal.SIGTERM, stderr[-3000:]
     found = trials(storage)
     assert [trial.state for trial in found] == [TrialState.FAIL]
     assert found[0].user_attrs["failure"] == "stopped by SIGTERM"
+
+
+def test_a_stop_while_tensorflow_traces_stays_a_stop():
+    """SIGTERM can land while Keras traces a trial's first step, and autograph wraps any Exception raised there
+    (StagingError): the worker would record an error and exit 2 instead of 143."""
+    import tensorflow as tf
+
+    @tf.function
+    def first_step(x):
+        raise Stopped(signal.SIGTERM)
+
+    with pytest.raises(Stopped):
+        first_step(tf.constant(1.0))
 
 
 # ------------------------------------------------------------------------------------------ apply

@@ -26,8 +26,9 @@ from fmnist.search.storage import HEARTBEAT_S, ClaimLock, trial_id
 WAIT_S = 5  # poll period of a worker waiting for other workers' last trials
 
 
-class Stopped(Exception):
-    """SIGTERM or SIGINT arrived."""
+class Stopped(BaseException):
+    """SIGTERM or SIGINT arrived. A BaseException, as KeyboardInterrupt is: TensorFlow wraps an Exception raised
+    while it traces (autograph's StagingError), so a signal during a trial's first steps would read as an error."""
 
     def __init__(self, signum):
         super().__init__(signal.Signals(signum).name)
