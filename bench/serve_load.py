@@ -6,7 +6,7 @@ memory in each phase and its exit status on SIGTERM.
 
 Run from the project root after the pipeline (models/*.keras, data/prepared/test.npz):
     .venv/bin/python bench/serve_load.py [--duration 60] [--users 50] [--malformed 1000] [--perturb]
-Writes bench/serve_results.json; exits 1 when a check fails (a failed request, a 5xx, a wrong answer, a bad exit).
+Writes bench/serve_results.json (with --perturb: bench/serve_results_perturbed.json); exits 1 when a check fails (a failed request, a 5xx, a wrong answer, a bad exit).
 """
 import argparse
 import collections
@@ -39,7 +39,7 @@ from predict import inference  # bench/predict.py, beside this file
 from run import children_cpu_seconds, machine, tree_rss  # bench/run.py
 
 ROOT = Path(__file__).resolve().parents[1]
-RESULTS = ROOT / "bench" / "serve_results.json"
+RESULTS = {False: ROOT / "bench" / "serve_results.json", True: ROOT / "bench" / "serve_results_perturbed.json"}
 SERVE = ROOT / "bin" / "serve"
 LOCUSTFILE = ROOT / "bench" / "locustfile.py"
 LOCUST = Path(sys.executable).with_name("locust")
@@ -419,13 +419,13 @@ def main():
     results["server"] = {"ready_s": ready_s, "exit_status": exit_status, "tracebacks": log.count("Traceback"),
                          "peak_rss_mib": {**server.peak_mib, "overall": max(server.peak_mib.values())}}
     results["problems"] = problems(results)
-    write_json(RESULTS, results)
+    write_json(RESULTS[args.perturb], results)
     print(summary(results))
     if results["problems"]:
         if results["server"]["tracebacks"]:
             print(f"the server's log:\n{log}", file=sys.stderr)
         sys.exit("bench: " + "; ".join(results["problems"]))
-    print(f"wrote {RESULTS.relative_to(ROOT)}")
+    print(f"wrote {RESULTS[args.perturb].relative_to(ROOT)}")
 
 
 if __name__ == "__main__":
