@@ -6,7 +6,8 @@ memory in each phase and its exit status on SIGTERM.
 
 Run from the project root after the pipeline (models/*.keras, data/prepared/test.npz):
     .venv/bin/python bench/serve_load.py [--duration 60] [--users 50] [--malformed 1000] [--perturb]
-Writes bench/serve_results.json (with --perturb: bench/serve_results_perturbed.json); exits 1 when a check fails (a failed request, a 5xx, a wrong answer, a bad exit).
+Writes bench/serve_results.json (with --perturb: bench/serve_results_perturbed.json); exits 1 when a check fails
+(a failed request, a 5xx, a wrong answer, a bad exit).
 """
 import argparse
 import collections
@@ -39,7 +40,8 @@ from predict import inference  # bench/predict.py, beside this file
 from run import children_cpu_seconds, machine, tree_rss  # bench/run.py
 
 ROOT = Path(__file__).resolve().parents[1]
-RESULTS = {False: ROOT / "bench" / "serve_results.json", True: ROOT / "bench" / "serve_results_perturbed.json"}
+RESULTS = ROOT / "bench" / "serve_results.json"
+PERTURBED_RESULTS = ROOT / "bench" / "serve_results_perturbed.json"  # --perturb's run, kept beside the plain one
 SERVE = ROOT / "bin" / "serve"
 LOCUSTFILE = ROOT / "bench" / "locustfile.py"
 LOCUST = Path(sys.executable).with_name("locust")
@@ -419,13 +421,14 @@ def main():
     results["server"] = {"ready_s": ready_s, "exit_status": exit_status, "tracebacks": log.count("Traceback"),
                          "peak_rss_mib": {**server.peak_mib, "overall": max(server.peak_mib.values())}}
     results["problems"] = problems(results)
-    write_json(RESULTS[args.perturb], results)
+    results_file = PERTURBED_RESULTS if args.perturb else RESULTS
+    write_json(results_file, results)
     print(summary(results))
     if results["problems"]:
         if results["server"]["tracebacks"]:
             print(f"the server's log:\n{log}", file=sys.stderr)
         sys.exit("bench: " + "; ".join(results["problems"]))
-    print(f"wrote {RESULTS[args.perturb].relative_to(ROOT)}")
+    print(f"wrote {results_file.relative_to(ROOT)}")
 
 
 if __name__ == "__main__":
