@@ -2,6 +2,10 @@
 repro, the classic small CNN of the tutorials trained right after (the yardstick for train_cnn's cost), and
 training throughput of our train_cnn path against a plain Keras script.
 
+Then the loop a user lives in, from the state the forced repro left: one edit of params.yaml (EDITS: ann.dropout, then
+cnn.dropout), `dvc repro` timed, and back (the run-cache restores the outputs). Every time is also given as a ratio to
+the classic CNN's.
+
 Run from the project root after `bin/setup`:  .venv/bin/python bench/run.py [--skip-repro]
 With oneDNN capped (`ONEDNN_MAX_CPU_ISA=AVX2 .venv/bin/python bench/run.py`), it checks that oneDNN obeys.
 Appends the run to bench/results.json and writes the tables between the bench markers in docs/benchmark.md.
@@ -20,6 +24,7 @@ import time
 from pathlib import Path
 
 import psutil
+import yaml
 
 from fmnist.atomic import write_json, write_text
 from fmnist.params import MODEL_NAMES
@@ -30,7 +35,8 @@ RESULTS = ROOT / "bench" / "results.json"
 BENCHMARK_PAGE = ROOT / "docs" / "benchmark.md"
 MARKERS = ("<!-- bench:start -->", "<!-- bench:end -->")
 STAGE_LINE = re.compile(r"Running stage '([^']+)'")
-WHY_STAGES = ("control", "robustness", "data_efficiency", "explain")  # issue 21's budget: together at most train_cnn
+WHY_STAGES = ("control", "robustness", "data_efficiency", "explain")  # each per model: control_ann, robustness@ann, ...
+EDITS = {"ann": "dropout", "cnn": "dropout"}  # the edit of each model's section whose rerun is timed: +0.05
 VECTOR_EXTENSIONS = {"avx2": "AVX2", "avx512f": "AVX-512", "amx_tile": "AMX"}  # /proc/cpuinfo flag: name
 
 
@@ -89,6 +95,30 @@ def timed_repro(*args):
         stages[current["name"]]["seconds"] = total - (stages[current["name"]]["start"] - start)
     return total, round(cores, 2), {name: {"seconds": round(s["seconds"], 1), "peak_rss_mib": round(s["peak_rss_mib"])}
                    for name, s in stages.items()}
+
+
+def why_stage(stage):
+    return stage.partition("@")[0] in WHY_STAGES or stage.rpartition("_")[0] in WHY_STAGES
+
+
+def edit_rerun(section, key):
+    """`dvc repro` after params.yaml's section.key moves up by 0.05: seconds, cores, the stages it ran; then the
+    file as it was and a `dvc repro` that restores the outputs from the run-cache (exits if anything is left stale)."""
+    params = ROOT / "params.yaml"
+    committed = params.read_text(encoding="utf-8")
+    document = yaml.safe_load(committed)
+    document[section][key] = round(document[section][key] + 0.05, 4)
+    write_text(params, yaml.safe_dump(document, sort_keys=False))
+    try:
+        seconds, cores, stages = timed_repro()
+    finally:
+        write_text(params, committed)
+    timed_repro()
+    status = subprocess.run([sys.executable, "-m", "dvc", "status", "--json"], cwd=ROOT, capture_output=True, text=True)
+    if json.loads(status.stdout or "{}"):
+        sys.exit(f"bench: after the {section}.{key} edit and back, dvc status is not clean: {status.stdout}")
+    return {"edit": f"{section}.{key} {yaml.safe_load(committed)[section][key]} -> {document[section][key]}",
+            "seconds": round(seconds, 1), "cores": cores, "stages": sorted(stages)}
 
 
 def classic_cnn():
@@ -154,18 +184,20 @@ def isa_label(run):
 
 def runs_table(runs):
     lines = ["| date | CPU (oneDNN) | full repro (s) | train_cnn (s) | classic CNN (s) | **train_cnn / classic** "
-             "| full repro / classic | why stages / classic | CNN test acc. | classic test acc. | ANN test acc. |",
-             "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+             "| full repro / classic | why stages / classic | ANN edit / classic | CNN edit / classic | CNN test acc. "
+             "| classic test acc. | ANN test acc. |",
+             "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for run in runs:
         if "stages" not in run:
             continue
         classic, accuracy = run.get("classic_cnn", {}), run["accuracy"]
         ratio = f"**{run['train_cnn_to_classic_ratio']:.2f}**" if "train_cnn_to_classic_ratio" in run else "-"
-        repro_ratio, why_ratio = (f"{run[key]:.2f}" if key in run else "-"
-                                  for key in ("full_repro_to_classic_ratio", "why_stages_to_classic_ratio"))
+        repro_ratio, why_ratio, ann_ratio, cnn_ratio = (f"{run[key]:.2f}" if key in run else "-" for key in (
+            "full_repro_to_classic_ratio", "why_stages_to_classic_ratio", "ann_edit_to_classic_ratio",
+            "cnn_edit_to_classic_ratio"))
         lines.append(f"| {run['date']} | {run['machine']['cpu']} ({isa_label(run)}) | {run['full_repro_s']:.0f} | "
                      f"{run['stages']['train_cnn']['seconds']:.0f} | {classic.get('seconds', '-')} | {ratio} | "
-                     f"{repro_ratio} | {why_ratio} | "
+                     f"{repro_ratio} | {why_ratio} | {ann_ratio} | {cnn_ratio} | "
                      f"{accuracy['cnn']:.4f} | {classic.get('test_accuracy', '-')} | {accuracy['ann']:.4f} |")
     return lines
 
@@ -195,6 +227,15 @@ def stages_table(runs):
     return lines
 
 
+def edits_table(run):
+    lines = ["| edit | `dvc repro` (s) | / classic CNN | stages it ran |", "|---|---:|---:|---|"]
+    for section in EDITS:
+        edit = run[f"{section}_edit"]
+        lines.append(f"| `{edit['edit']}` | {edit['seconds']:.0f} | **{run[f'{section}_edit_to_classic_ratio']:.2f}** "
+                     f"| {', '.join(edit['stages'])} |")
+    return lines
+
+
 def throughput_lines(run):
     t = run["throughput"]
     return [f"Training throughput of the default CNN ({t['date']}), {t['timed_rounds']} timed rounds after a "
@@ -211,6 +252,10 @@ def markdown(runs):
              f"{latest['machine']['memory_gib']} GiB), by `bench/run.py`; every run's figures are in "
              "`bench/results.json`.", "", "Every run, train_cnn against the classic CNN trained right after it:", ""]
     lines += runs_table(runs) + ["", "Stage times and peak memory:", ""] + stages_table(runs)
+    with_edits = [run for run in runs if "cnn_edit" in run]
+    if with_edits:
+        lines += ["", "One edit of params.yaml and `dvc repro`, from the committed state (latest run):", ""]
+        lines += edits_table(with_edits[-1])
     with_throughput = [run for run in runs if "throughput" in run]
     if with_throughput:
         lines += [""] + throughput_lines(with_throughput[-1])
@@ -238,13 +283,17 @@ def main():
     if not args.skip_repro:
         run["full_repro_s"], run["full_repro_cores"], run["stages"] = timed_repro("--force")
         run["noop_repro_s"], *_ = timed_repro()
-        run["why_stages_s"] = round(sum(run["stages"][stage]["seconds"] for stage in WHY_STAGES), 1)
+        run["why_stages_s"] = round(sum(times["seconds"] for stage, times in run["stages"].items() if why_stage(stage)), 1)
         run["why_stages_to_train_cnn_ratio"] = round(run["why_stages_s"] / run["stages"]["train_cnn"]["seconds"], 3)
         run["accuracy"] = {model: metric(model, "accuracy") for model in MODEL_NAMES}
         run["classic_cnn"] = classic_cnn()
         run["train_cnn_to_classic_ratio"] = round(run["stages"]["train_cnn"]["seconds"] / run["classic_cnn"]["seconds"], 3)
         run["full_repro_to_classic_ratio"] = round(run["full_repro_s"] / run["classic_cnn"]["seconds"], 3)
         run["why_stages_to_classic_ratio"] = round(run["why_stages_s"] / run["classic_cnn"]["seconds"], 3)
+        for section, key in EDITS.items():
+            run[f"{section}_edit"] = edit_rerun(section, key)
+            run[f"{section}_edit_to_classic_ratio"] = round(
+                run[f"{section}_edit"]["seconds"] / run["classic_cnn"]["seconds"], 3)
     if not args.skip_throughput:
         run["throughput"] = {"date": run["date"], **throughput()}
     runs = load_runs() + [run]

@@ -78,6 +78,13 @@ MODEL_PARAMS = {"ann": AnnParams, "cnn": CnnParams}  # the study's models, by na
 MODEL_NAMES = tuple(MODEL_PARAMS)
 
 
+def model_argument(stage):
+    """The model a per-model stage runs for: its one command-line argument (dvc.yaml passes it)."""
+    if len(sys.argv) != 2 or sys.argv[1] not in MODEL_NAMES:
+        raise StudyError(f"usage: python stages/{stage}.py MODEL, with MODEL one of {', '.join(MODEL_NAMES)}")
+    return sys.argv[1]
+
+
 class EvaluateParams(Section):
     batch_size: int = Field(ge=1)
     calibration_bins: int = Field(ge=2, le=100)

@@ -7,13 +7,8 @@ SAMPLE_GRID = Path("plots/samples.png")
 COMPARE_METRICS = Path("metrics/compare.json")
 COMPARE_REPORT = Path("metrics/compare.md")
 COMPARE_PLOTS = Path("plots/compare")
-CONTROL_PREDICTIONS = Path("data/control/predictions.npz")
-CONTROL_METRICS = Path("metrics/control.json")
-ROBUSTNESS_METRICS = Path("metrics/robustness.json")
-ROBUSTNESS_PLOTS = Path("plots/robustness")
-DATA_EFFICIENCY_METRICS = Path("metrics/data_efficiency.json")
-DATA_EFFICIENCY_PLOTS = Path("plots/data_efficiency")
-EXPLAIN_PLOTS = Path("plots/explain")
+ROBUSTNESS_FIGURE = COMPARE_PLOTS / "robustness.png"
+LEARNING_CURVES_FIGURE = COMPARE_PLOTS / "learning_curves.png"
 
 
 def prepared_split(split):
@@ -38,3 +33,32 @@ def metrics_file(model):
 
 def evaluation_plots_dir(model):
     return Path("plots") / model
+
+
+# The why stages, one per model (docs/why.md); compare draws the figures that show both.
+def control_predictions(model):
+    return Path("data/control") / f"{model}.npz"
+
+
+def control_metrics(model):
+    return Path("metrics/control") / f"{model}.json"
+
+
+def robustness_metrics(model):
+    return Path("metrics/robustness") / f"{model}.json"
+
+
+def robustness_curve(kind, model):
+    return Path("plots/robustness") / kind / f"{model}.json"
+
+
+def learning_curve(model):
+    return Path("plots/data_efficiency") / f"{model}.json"
+
+
+def data_efficiency_metrics(model):
+    return Path("metrics/data_efficiency") / f"{model}.json"
+
+
+def explain_plots(model):
+    return Path("plots/explain") / model

@@ -1,24 +1,20 @@
 """Stage evaluate (one per model): test-set predictions, metrics, confusion data and figures."""
-import sys
-
 import numpy as np
 
 from fmnist.atomic import save_arrays, save_figure, write_json, write_text
 from fmnist.data import load_split
-from fmnist.errors import StudyError, run_stage
+from fmnist.errors import run_stage
 from fmnist.evaluation import (classification_metrics, classification_report_table,
                                confidence_bins, confusion_counts, confusion_records,
                                misclassified_examples)
 from fmnist.figures import confusion_heatmap, misclassified_gallery, reliability_diagram
 from fmnist.model_files import load_model
-from fmnist.params import MODEL_NAMES, EvaluateParams, load_params
+from fmnist.params import EvaluateParams, model_argument, load_params
 from fmnist.paths import evaluation_plots_dir, metrics_file, model_file, predictions_file, prepared_split
 
 
 def main():
-    model_name = sys.argv[1] if len(sys.argv) == 2 else None
-    if model_name not in MODEL_NAMES:
-        raise StudyError(f"usage: python stages/evaluate.py MODEL, with MODEL one of {', '.join(MODEL_NAMES)}")
+    model_name = model_argument("evaluate")
     params = load_params("evaluate", EvaluateParams)
     images, labels = load_split(prepared_split("test"))
     model = load_model(model_file(model_name), model_name)

@@ -48,9 +48,9 @@ def declared_params(stage):
                ["stages"][stage]["params"])
 
 
-def model_keys_except(overridden):
-    """Every key of the model sections ("ann.dropout", ...) but the `overridden` ones."""
-    return {f"{model}.{key}" for model, cls in MODEL_PARAMS.items() for key in cls.model_fields if key not in overridden}
+def model_keys_except(model, overridden):
+    """Every key of a model's section ("ann.dropout", ...) but the `overridden` ones."""
+    return {f"{model}.{key}" for key in MODEL_PARAMS[model].model_fields if key not in overridden}
 
 
 def project_section(section):

@@ -7,7 +7,7 @@ from conftest import declared_params, model_keys_except, project_params
 from fmnist.why.control import (ARMS, OVERRIDDEN_SETTINGS, SPATIAL_AUGMENTATIONS_OFF, arm_images, control_accuracies,
                             control_summary, pixel_permutation, prediction_key, run_settings, scrambled)
 from fmnist.models import build_ann
-from fmnist.params import AnnParams, CnnParams, CompareParams
+from fmnist.params import MODEL_NAMES, AnnParams, CnnParams, CompareParams, ControlParams
 
 STATISTICS = dict(bootstrap_resamples=200, confidence=0.95, significance_level=0.05, seed=0)
 
@@ -70,10 +70,14 @@ def test_run_settings_turn_spatial_augmentations_off_and_keep_the_rest():
     assert {key for key in CnnParams.model_fields if getattr(settings, key) != getattr(cnn, key)} == set(OVERRIDDEN_SETTINGS)
 
 
-def test_the_stage_depends_on_every_model_key_it_does_not_set():
-    """So that `dvc status` tells when the control is stale, and a model's epochs alone do not make it so."""
-    assert declared_params("control") == {"control"} | model_keys_except(OVERRIDDEN_SETTINGS)
-    assert "cnn.filters" in declared_params("control") and "cnn.epochs" not in declared_params("control")
+@pytest.mark.parametrize("model", MODEL_NAMES)
+def test_each_models_stage_depends_on_every_key_of_its_model_it_does_not_set(model):
+    """So that `dvc status` tells when the control is stale, a model's epochs alone do not make it so, and an edit
+    of one model leaves the other's control alone."""
+    control = {f"control.{key}" for key in ControlParams.model_fields if key != "epochs"} | {f"control.epochs.{model}"}
+    assert declared_params(f"control_{model}") == control | model_keys_except(model, OVERRIDDEN_SETTINGS)
+    assert f"{model}.dropout" in declared_params(f"control_{model}")
+    assert f"{model}.epochs" not in declared_params(f"control_{model}")
 
 
 def synthetic_predictions(rng, accuracy, size=2000, seeds=3):

@@ -5,7 +5,9 @@ import pytest
 from conftest import declared_params, model_keys_except
 from fmnist.errors import StudyError
 from fmnist.why.control import prediction_key
-from fmnist.why.data_efficiency import OVERRIDDEN_SETTINGS, control_point, require_below, subset_epochs
+from fmnist.params import MODEL_NAMES
+from fmnist.why.data_efficiency import (OVERRIDDEN_SETTINGS, control_point, curve_from_metrics, curve_metrics,
+                                       require_below, subset_epochs)
 
 
 def test_a_smaller_subset_trains_longer_for_about_the_same_images_seen():
@@ -37,6 +39,17 @@ def test_the_largest_point_is_the_controls_original_arm_first_seed():
     assert control_point(predictions, "cnn", 10000, 5) == {"train_images": 10000, "epochs": 5, "test_accuracy": 0.75}
 
 
-def test_the_stage_depends_on_the_controls_settings_and_every_model_key_it_does_not_set():
-    assert declared_params("data_efficiency") == {"data_efficiency", "control.train_images", "control.epochs",
-                                                  "control.seeds"} | model_keys_except(OVERRIDDEN_SETTINGS)
+@pytest.mark.parametrize("model", MODEL_NAMES)
+def test_each_models_stage_depends_on_the_controls_settings_and_every_key_of_its_model_it_does_not_set(model):
+    assert declared_params(f"data_efficiency_{model}") == {
+        "data_efficiency", "control.train_images", f"control.epochs.{model}", "control.seeds"} | model_keys_except(
+        model, OVERRIDDEN_SETTINGS)
+
+
+def test_a_curve_comes_back_from_its_metrics_in_order_of_training_images():
+    curve = [{"train_images": 1000, "epochs": 50, "test_accuracy": 0.8},
+             {"train_images": 300, "epochs": 50, "test_accuracy": 0.7},
+             {"train_images": 10000, "epochs": 5, "test_accuracy": 0.9}]
+    metrics = curve_metrics(curve)
+    assert metrics["300"] == {"test_accuracy": 0.7, "epochs": 50}
+    assert curve_from_metrics(metrics) == sorted(curve, key=lambda point: point["train_images"])

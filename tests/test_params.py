@@ -247,11 +247,14 @@ def test_tensorflow_stage_with_a_zero_exits_2_with_one_line_naming_the_key(tmp_p
     (["preprocess.py"], "data/raw/train-images-idx3-ubyte is missing: run `dvc repro fetch` first"),
     (["train_cnn.py"], "data/prepared/train.npz is missing: run `dvc repro preprocess` first"),
     (["compare.py"], "data/predictions/ann.npz is missing: run `dvc repro evaluate@ann` first"),
-    (["control.py"], "data/prepared/train.npz is missing: run `dvc repro preprocess` first"),
-    (["robustness.py"], "data/prepared/test.npz is missing: run `dvc repro preprocess` first"),
-    (["data_efficiency.py"], "data/prepared/train.npz is missing: run `dvc repro preprocess` first"),
-    (["explain.py"], "data/prepared/test.npz is missing: run `dvc repro preprocess` first"),
-], ids=["preprocess", "train_cnn", "compare", "control", "robustness", "data_efficiency", "explain"])
+    (["control.py", "cnn"], "data/prepared/train.npz is missing: run `dvc repro preprocess` first"),
+    (["robustness.py", "ann"], "data/prepared/test.npz is missing: run `dvc repro preprocess` first"),
+    (["data_efficiency.py", "cnn"], "data/prepared/train.npz is missing: run `dvc repro preprocess` first"),
+    (["explain.py", "ann"], "data/prepared/test.npz is missing: run `dvc repro preprocess` first"),
+    (["control.py"], "usage: python stages/control.py MODEL, with MODEL one of ann, cnn"),
+    (["explain.py", "mlp"], "usage: python stages/explain.py MODEL, with MODEL one of ann, cnn"),
+], ids=["preprocess", "train_cnn", "compare", "control", "robustness", "data_efficiency", "explain", "no model",
+        "unknown model"])
 def test_stage_run_before_its_inputs_exist_names_the_stage_to_run(tmp_path, command, message):
     assert_stage_fails_with_one_line(tmp_path, command, message)
 

@@ -6,12 +6,13 @@ import subprocess
 import pytest
 import vl_convert
 
-from dvc_project import PROJECT, copy_project, run
+from dvc_project import PROJECT, copy_project, edit_params, run
 from fmnist.data import CLASS_NAMES
 from fmnist.params import MODEL_NAMES
+from fmnist.why.results import why_metrics
 
-WHY_FIGURES = ["plots/robustness/curves.png", "plots/data_efficiency/learning_curves.png"] + [
-    f"plots/explain/{name}.png" for name in ("cnn_maps", "ann_saliency", "cnn_filters", "ann_units")]
+WHY_FIGURES = ["plots/compare/robustness.png", "plots/compare/learning_curves.png"] + [
+    f"plots/explain/{model}/{name}.png" for model in ("ann", "cnn") for name in ("maps", "learned")]
 WHY_CHARTS = ["Test accuracy on shifted test images (pixels, mean of the four directions)",
               "Test accuracy on rotated test images (degrees, positive counter-clockwise)",
               "Test accuracy on noisy test images (noise standard deviation as a share of 255)",
@@ -60,27 +61,29 @@ def test_metrics_show_lists_both_models(project):
     shown = run(project["path"], project["env"], *project["dvc"], "metrics", "show", "--json")
     metrics = json.loads(shown)
     files = next(iter(metrics.values()))["data"]
-    assert {"metrics/ann.json", "metrics/cnn.json", "metrics/compare.json", "metrics/control.json",
-            "metrics/robustness.json", "metrics/data_efficiency.json"} <= set(files)
+    assert {"metrics/ann.json", "metrics/cnn.json", "metrics/compare.json"} | {
+        f"metrics/{kind}/{model}.json" for kind in ("control", "robustness", "data_efficiency")
+        for model in MODEL_NAMES} <= set(files)
 
 
 def test_why_stages_write_their_numbers_and_the_report_section(project):
     root = project["path"]
-    control = json.loads((root / "metrics/control.json").read_text())
-    assert (control["train_images"], control["seeds"]) == (100, [1, 2])
+    why = why_metrics(root)
+    control = why["control"]
     for model in MODEL_NAMES:
+        assert (control[model]["train_images"], control[model]["seeds"]) == (100, [1, 2])
         for arm in ("original", "scrambled"):
             assert len(control[model][arm]["test"]["per_seed"]) == 2
             assert 0 <= control[model][arm]["validation"]["mean"] <= 1
     summary = json.loads((root / "metrics/compare.json").read_text())["control"]
     assert summary["seeds"] == 2 and len(summary["cnn"]["mcnemar_p_per_seed"]) == 2
-    robustness = json.loads((root / "metrics/robustness.json").read_text())
+    robustness = why["robustness"]
     for model in MODEL_NAMES:
         assert list(robustness[model]["shift"]) == ["0", "1", "2"]
         assert list(robustness[model]["rotation"]) == ["-10", "0", "10"]
         assert robustness[model]["shift"]["0"] == pytest.approx(  # the evaluate stage batches differently
             json.loads((root / f"metrics/{model}.json").read_text())["accuracy"], abs=0.02)
-    efficiency = json.loads((root / "metrics/data_efficiency.json").read_text())
+    efficiency = why["data_efficiency"]
     assert {model: list(points) for model, points in efficiency.items()} == {m: ["50", "100"] for m in MODEL_NAMES}
     assert efficiency["cnn"]["50"]["epochs"] == 2 and efficiency["cnn"]["100"]["epochs"] == 1
     for model in MODEL_NAMES:  # the largest point is the control's original arm, first seed: not trained twice
@@ -94,6 +97,27 @@ def test_why_stages_write_their_numbers_and_the_report_section(project):
     for figure in WHY_FIGURES:
         assert (root / figure).stat().st_size > 0, figure
         assert f"(../{figure})" in report, f"the report links {figure}"
+
+
+def stages_a_repro_would_run(project):
+    """What `dvc repro` would run, as DVC sees it: the stale stages and everything downstream of them (plain
+    `--dry` lists only the stale ones, since it cannot know what their new outputs will change)."""
+    output = run(project["path"], project["env"], *project["dvc"], "repro", "--dry", "--force-downstream")
+    return set(re.findall(r"Running stage '([^']+)'", output))
+
+
+@pytest.mark.parametrize("model", MODEL_NAMES)
+def test_an_edit_of_one_model_reruns_its_branch_and_the_comparison_only(project, model):
+    """The pipeline is two branches that meet at compare: a model's edit trains nothing of the other model."""
+    stages = set(run(project["path"], project["env"], *project["dvc"], "stage", "list", "--name-only").split())
+    params = project["path"] / "params.yaml"
+    committed = params.read_text()
+    try:
+        edit_params(project["path"], {model: {"dropout": 0.3}})
+        assert stages_a_repro_would_run(project) == {stage for stage in stages if model in stage} | {"compare"}
+    finally:
+        params.write_text(committed)
+    assert stages_a_repro_would_run(project) == set(), "the check can fail: nothing is stale before the edit"
 
 
 def test_noop_repro_runs_nothing(project):

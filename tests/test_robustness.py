@@ -4,8 +4,8 @@ import pytest
 
 from conftest import project_params
 from fmnist.params import RobustnessParams
-from fmnist.why.robustness import (BACKGROUND, curve_records, metrics_keys, noisy, robustness_curves, rotated, shifted,
-                               shifted_each_way)
+from fmnist.why.robustness import (BACKGROUND, curve_records, curves_from_metrics, metrics_keys, noisy, robustness_curves,
+                                  rotated, shifted, shifted_each_way)
 
 
 def random_images(count=3, side=28, seed=0):
@@ -89,3 +89,5 @@ def test_curves_start_at_the_clean_accuracy_and_average_the_four_shift_direction
     assert curve_records(curves["shift"], "shift") == [{"pixels": 0, "accuracy": 1.0}, {"pixels": 1, "accuracy": 0.5},
                                                       {"pixels": 2, "accuracy": 0.5}]
     assert metrics_keys(curves)["rotation"] == {"-10": curves["rotation"][-10.0], "0": 1.0, "10": curves["rotation"][10.0]}
+    assert curves_from_metrics(metrics_keys(curves)) == curves, "compare draws the curves back from the metrics"
+    assert list(curves_from_metrics(metrics_keys(curves))["rotation"]) == [-10.0, 0, 10.0], "in order of level"

@@ -31,6 +31,7 @@ from fmnist.serving.batching import MicroBatcher
 from fmnist.serving.lab import study_seeds
 from fmnist.serving.study import control_result, examples, glance, lab_curves
 from fmnist.why.control import pixel_permutation, scrambled
+from fmnist.why.results import why_metrics
 from fmnist.why.robustness import noisy, rotated, shifted
 from test_predict import garment_photo, png_header
 
@@ -352,7 +353,7 @@ def test_openapi_documents_the_lab_parameters_and_api_lab_serves_the_curves(serv
 
 def test_the_labs_curves_come_from_the_committed_runs_metrics(tmp_path):
     assert lab_curves(tmp_path) == {} and control_result(tmp_path) is None
-    robustness = json.loads((PROJECT / "metrics/robustness.json").read_text())
+    robustness = why_metrics(PROJECT)["robustness"]
     control = json.loads((PROJECT / "metrics/compare.json").read_text())["control"]
     curves = lab_curves(PROJECT)
     for model in ("ann", "cnn"):
@@ -541,7 +542,7 @@ def test_the_lab_shifts_an_image_and_shows_both_new_answers_and_the_marker_on_th
         assert column.get_attribute("data-top-class") == expected[model]["class"]
         assert [bar.text for bar in column.find_elements(By.CSS_SELECTOR, ".bar")] == [
             f"{ranked['class']} {100 * ranked['probability']:.1f}%" for ranked in expected[model]["top"]]
-    robustness = json.loads((PROJECT / "metrics/robustness.json").read_text())
+    robustness = why_metrics(PROJECT)["robustness"]
     marker = browser.find_element(By.ID, "lab-marker")
     assert (marker.get_attribute("data-setting"), marker.get_attribute("data-x")) == ("shift", "4")
     for model in ("ann", "cnn"):

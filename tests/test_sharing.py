@@ -61,9 +61,10 @@ def shared(built_study, tmp_path_factory):
 def test_changing_cnn_epochs_reruns_only_the_cnn_branch(shared):
     # the control and the learning curves set their own epochs: cnn.epochs is not among their params
     assert set(shared["a_status"]) == {"train_cnn"}, "dvc status lists the stage whose params changed"
-    for stage in ("train_cnn", "evaluate@cnn", "compare", "robustness", "explain"):
+    for stage in ("train_cnn", "evaluate@cnn", "compare", "robustness@cnn", "explain@cnn"):
         assert f"Running stage '{stage}'" in shared["a_run"]
-    for stage in ("fetch", "preprocess", "train_ann", "evaluate@ann", "control", "data_efficiency"):
+    for stage in ("fetch", "preprocess", "train_ann", "evaluate@ann", "control_ann", "control_cnn",
+                  "data_efficiency_ann", "data_efficiency_cnn", "robustness@ann", "explain@ann"):
         assert f"Stage '{stage}' didn't change, skipping" in shared["a_run"]
     assert shared["a_changed"]["ann_model_untouched"]
     diff = shared["a_changed"]["metrics_diff"]
@@ -89,8 +90,10 @@ def test_every_stage_leaves_a_run_cache_entry(shared):
     runs = (shared["a"] / ".dvc/cache/runs").rglob("*")
     commands = {yaml.safe_load(entry.read_text())["cmd"] for entry in runs if entry.is_file()}
     stages = yaml.safe_load((shared["a"] / "dvc.yaml").read_text())["stages"]
-    expected = {stage["cmd"] for name, stage in stages.items() if name != "evaluate"} | {
-        stages["evaluate"]["do"]["cmd"].replace("${item}", model) for model in MODEL_NAMES}
+    expected = {stage["cmd"] for stage in stages.values() if "foreach" not in stage} | {
+        stage["do"]["cmd"].replace("${item}", model).replace("${key}", model)
+        for stage in stages.values() if "foreach" in stage for model in MODEL_NAMES}
+    assert len(expected) == len(stages) + sum(len(MODEL_NAMES) - 1 for stage in stages.values() if "foreach" in stage)
     assert commands >= expected
 
 

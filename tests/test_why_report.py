@@ -28,7 +28,8 @@ def control(cnn_scrambled, cnn_p, cnn_real, ann_scrambled=0.8676, ann_p=0.14, an
 def control_metrics():
     arms = {"original": {"validation": arm(0.87), "test": arm(0.87)},
             "scrambled": {"validation": arm(0.86), "test": arm(0.86)}}
-    return {"train_images": 10000, "seeds": [42, 1, 2], "epochs": {"ann": 20, "cnn": 5}, "ann": arms, "cnn": arms}
+    return {model: {"train_images": 10000, "seeds": [42, 1, 2], "epochs": epochs, **arms}
+            for model, epochs in (("ann", 20), ("cnn", 5))}
 
 
 ROBUSTNESS = {model: {"shift": {"0": clean, "1": clean - 0.05, "4": clean - drop},

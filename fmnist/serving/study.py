@@ -12,11 +12,12 @@ from PIL import Image
 
 from fmnist.data import CLASS_NAMES, load_split
 from fmnist.params import MODEL_NAMES
-from fmnist.paths import COMPARE_METRICS, CONTROL_METRICS, ROBUSTNESS_METRICS, predictions_file, prepared_split
+from fmnist.paths import COMPARE_METRICS, predictions_file, prepared_split
+from fmnist.why.results import why_metrics
 
 CORRECT_EXAMPLES = 8      # one test image per class that both models get right (the first 8 classes)
 MISTAKES_PER_MODEL = 2    # and each model's most confident mistakes where the other model is right
-ROBUSTNESS_CURVES = {"shift": "shift", "rotate": "rotation", "noise": "noise"}  # lab setting: robustness.json's curve
+ROBUSTNESS_CURVES = {"shift": "shift", "rotate": "rotation", "noise": "noise"}  # lab setting: the robustness curve
 SCRAMBLE_AXIS = {"original": 0, "scrambled": 1}  # the control's two arms as the x of its two-point curves
 
 
@@ -38,11 +39,11 @@ def glance(root):
 
 def lab_curves(root):
     """{setting: {model: [[x, test accuracy], ...] by x}} for the lab's settings: shift (pixels, the four directions
-    averaged), rotate (signed degrees) and noise (share of 255) from metrics/robustness.json; scramble from the
+    averaged), rotate (signed degrees) and noise (share of 255) from metrics/robustness/*.json; scramble from the
     control's mean test accuracies in metrics/compare.json (x 0: original, 1: scrambled). A setting whose stage has
     not run is left out."""
     curves = {}
-    robustness = metrics(root, ROBUSTNESS_METRICS)
+    robustness = why_metrics(root).get("robustness")
     for setting, curve in ROBUSTNESS_CURVES.items() if robustness else ():
         curves[setting] = {name: sorted([float(level), accuracy] for level, accuracy in robustness[name][curve].items())
                            for name in MODEL_NAMES}
@@ -56,10 +57,10 @@ def lab_curves(root):
 def control_result(root):
     """The control's training images and seeds, and each model's accuracy change on scrambled pixels (value,
     interval, whether real) from metrics/compare.json; None when the control or compare stage has not run."""
-    control, trained = (metrics(root, COMPARE_METRICS) or {}).get("control"), metrics(root, CONTROL_METRICS)
+    control, trained = (metrics(root, COMPARE_METRICS) or {}).get("control"), why_metrics(root).get("control")
     if not control or not trained:
         return None
-    return {"train_images": trained["train_images"], "seeds": control["seeds"],
+    return {"train_images": trained[MODEL_NAMES[0]]["train_images"], "seeds": control["seeds"],
             **{name: {"change": control[name]["change"], "real": control[name]["real"]} for name in MODEL_NAMES}}
 
 

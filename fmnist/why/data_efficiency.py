@@ -10,7 +10,7 @@ from fmnist.why.control import OVERRIDDEN_SETTINGS, prediction_key
 
 # The learning curves set what the control sets: dvc.yaml's data_efficiency stage depends on every other key of the
 # model sections, as the control does (tests/test_data_efficiency.py checks).
-__all__ = ["OVERRIDDEN_SETTINGS", "control_point", "require_below", "subset_epochs"]
+__all__ = ["OVERRIDDEN_SETTINGS", "control_point", "curve_metrics", "require_below", "subset_epochs"]
 
 
 def subset_epochs(size, largest, epochs, max_epochs):
@@ -32,3 +32,14 @@ def control_point(predictions, name, train_images, epochs):
     predicted = predictions[prediction_key(name, "original", "test")][0]
     return {"train_images": train_images, "epochs": epochs,
             "test_accuracy": float(np.mean(predicted == predictions["labels_test"]))}
+
+
+def curve_metrics(curve):
+    """A curve's points as metrics, keyed by training images: {"1000": {"test_accuracy", "epochs"}, ...}."""
+    return {str(point["train_images"]): {"test_accuracy": point["test_accuracy"], "epochs": point["epochs"]}
+            for point in curve}
+
+
+def curve_from_metrics(metrics):
+    """The curve's points back from curve_metrics' form, by training images."""
+    return [{"train_images": int(size), **point} for size, point in sorted(metrics.items(), key=lambda item: int(item[0]))]

@@ -124,12 +124,13 @@ def data_efficiency_lines(data_efficiency):
 
 
 def why_section(control, control_metrics, robustness, data_efficiency, confidence, level, figures):
-    """Markdown: the control's table and conclusion, the robustness and data-efficiency points, the figures."""
-    epochs = ", ".join(f"{model.upper()} {control_metrics['epochs'][model]}" for model in MODELS)
+    """Markdown: the control's table and conclusion, the robustness and data-efficiency points, the figures; the
+    metrics as fmnist.why.results.why_metrics reads them, {model: ...} each."""
+    epochs = ", ".join(f"{model.upper()} {control_metrics[model]['epochs']}" for model in MODELS)
     lines = [
         "## Why the CNN wins", "",
         "### The control: scrambled pixels", "",
-        f"Each model trained on {control_metrics['train_images']:,} training images (epochs: {epochs}; spatial "
+        f"Each model trained on {control_metrics[MODELS[0]]['train_images']:,} training images (epochs: {epochs}; spatial "
         f"augmentations off), once per seed ({control['seeds']} seeds) on the original images and once on the same "
         "images with their 784 pixel positions scrambled by one fixed permutation (the same for every split). "
         "Test accuracy, mean ± seed-to-seed standard deviation in points; change = scrambled - original. The "

@@ -69,3 +69,9 @@ def curve_records(curve, kind):
 def metrics_keys(curves):
     """The curves with string keys, as JSON and `dvc metrics diff` show them: {"shift": {"1": ...}, ...}."""
     return {kind: {f"{level:g}": accuracy for level, accuracy in curve.items()} for kind, curve in curves.items()}
+
+
+def curves_from_metrics(metrics):
+    """metrics_keys' form back to curves with numeric levels, in order: {"shift": {1.0: ...}, ...}."""
+    return {kind: dict(sorted((float(level), accuracy) for level, accuracy in curve.items()))
+            for kind, curve in metrics.items()}
