@@ -135,6 +135,13 @@ def test_the_installed_packages_agree_with_each_other():
     assert result.returncode == 0 and "All installed packages are compatible" in result.stderr, result.stderr
 
 
+def test_the_pinned_uv_builds_the_project_itself():
+    """uv builds the project with its own uv_build, downloading nothing, only when build-system allows its version."""
+    pinned = re.search(r"^uv==(\S+)", (PROJECT / "bin" / "uv-pin.txt").read_text(encoding="utf-8"), re.M)[1]
+    backend, = (Requirement(text) for text in pyproject()["build-system"]["requires"])
+    assert backend.name == "uv_build" and Version(pinned) in backend.specifier
+
+
 def project_copy_for_setup(tmp_path):
     """The files bin/setup reads, copied to `tmp_path`, with the project's own bootstrapped uv (.uv/)."""
     for name in ("bin/setup", "bin/uv", "bin/uv-pin.txt", "pyproject.toml", "uv.lock", "fmnist/__init__.py"):
