@@ -162,3 +162,17 @@ def aim_status():
     return (f"The aim: a CNN past {percent(AIM['cnn_accuracy'])} test accuracy in a whole study that costs at most "
             f"{AIM['study_in_classic_cnns']} classic CNNs on two cores. The committed run: {percent(accuracy)} and "
             f"{cost:.2f} classic CNNs, {verdict}.")
+
+
+def reference_machine():
+    """'the 2-core AMD EPYC (AVX2, AVX-512), bench run of 2026-12-05': where the committed run was measured."""
+    run = reference_run()
+    return f"the {machine_label(run)}, bench run of {run['date']}"
+
+
+def serve_cores():
+    """How much CPU the server and the load generator used across the serve runs."""
+    loads = [load for name in ("serve_results", "serve_results_perturbed") for load in bench(name)["load"].values()]
+    server, locust = [load["server_cores"] for load in loads], [load["locust_cores"] for load in loads]
+    return (f"The server used {min(server):.1f} to {max(server):.1f} cores' worth of CPU, Locust {min(locust):.1f} "
+            f"to {max(locust):.1f}.")
