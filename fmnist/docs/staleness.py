@@ -1,6 +1,6 @@
 """What an edit of a params.yaml key makes `dvc repro` rerun, read from DVC's own view of dvc.yaml: the stages whose
-params include the key, and every stage downstream of them. tests/test_docs.py checks it against `dvc repro --dry`
-on the tests' tiny project, so the pages' rerun claims come from DVC, not from a list kept by hand."""
+params include the key, and every stage downstream of them. tests/test_docs.py checks it against `dvc repro --dry
+--force-downstream` on the tests' tiny project, so the pages' rerun claims come from DVC, not from a list kept by hand."""
 import functools
 from pathlib import Path
 
@@ -17,7 +17,7 @@ def pipeline(root=ROOT):
 
     with Repo(str(root)) as repo:
         graph = repo.index.graph  # an edge runs from a stage to a stage it depends on
-        names = {stage: stage.addressing for stage in graph}
+        names = {stage: stage.name for stage in graph}
         params = {names[stage]: [key for dep in stage.deps if hasattr(dep, "params") for key in dep.params]
                   for stage in graph}
         edges = [(names[stage], names[upstream]) for stage, upstream in graph.edges]
@@ -69,7 +69,7 @@ def change_a_number():
         f"dvc repro                        # reruns {', '.join(epochs)}",
         "dvc metrics diff                 # against the committed baseline",
         "dvc plots diff                   # curves and confusion matrices, before and after", "```", "",
-        f"What an edit reruns, as DVC's graph has it (checked against `dvc repro --dry` by the tests): `cnn.epochs` "
+        f"What an edit reruns, as DVC's graph has it (the tests check it against `dvc repro --dry --force-downstream`): `cnn.epochs` "
         f"{stage_list(epochs)}, not {stage_list(not_rerun(['cnn.epochs']))}; `cnn.dropout` "
         f"{stage_list(rerun_after_edit(['cnn.dropout']))}; `ann.dropout` {stage_list(rerun_after_edit(['ann.dropout']))}."])
 
