@@ -39,7 +39,7 @@ def cost_line():
     return (f"A full run takes {minutes(run['full_repro_s'])} on the {machine_label(run)} of the committed run "
             f"(`bench/run.py`, {run['date']}): train_cnn {minutes(run['stages']['train_cnn']['seconds'])}, the why "
             f"stages {minutes(sum(run['stages'][name]['seconds'] for name in why_stage_names(run)))}. Its outputs take "
-            f"{output_bytes() / 2**20:.0f} MiB (the sizes in `dvc.lock`), twice that with DVC's cache.")
+            f"{output_size()[:-1]}, as `dvc.lock` records them; twice that with DVC's cache.")
 
 
 def cost_table():
@@ -176,3 +176,8 @@ def serve_cores():
     server, locust = [load["server_cores"] for load in loads], [load["locust_cores"] for load in loads]
     return (f"The server used {min(server):.1f} to {max(server):.1f} cores' worth of CPU, Locust {min(locust):.1f} "
             f"to {max(locust):.1f}.")
+
+
+def output_size():
+    """The size of the committed run's outputs, as dvc.lock records them."""
+    return f"{output_bytes() / 2**20:.0f} MiB in all (data, models, plots, predictions)."
