@@ -4,7 +4,6 @@ params include the key, and every stage downstream of them. tests/test_docs.py c
 import functools
 from pathlib import Path
 
-import networkx
 import yaml
 
 from fmnist.docs.committed import ROOT
@@ -12,20 +11,35 @@ from fmnist.docs.committed import ROOT
 
 @functools.cache
 def pipeline(root=ROOT):
-    """(DVC's stage graph, each stage's params keys, the stages in run order), all by stage name ("evaluate@cnn")."""
+    """({stage: the stages it reads from}, {stage: its params keys}), by stage name ("evaluate@cnn"), in dvc.yaml's
+    order."""
     from dvc.repo import Repo
 
     with Repo(str(root)) as repo:
         graph = repo.index.graph  # an edge runs from a stage to a stage it depends on
-        names = {stage: stage.name for stage in graph}
-        params = {names[stage]: [key for dep in stage.deps if hasattr(dep, "params") for key in dep.params]
+        params = {stage.name: [key for dep in stage.deps if hasattr(dep, "params") for key in dep.params]
                   for stage in graph}
-        edges = [(names[stage], names[upstream]) for stage, upstream in graph.edges]
-    dag = networkx.DiGraph(edges)
-    dag.add_nodes_from(params)
-    position = {name: index for index, name in enumerate(params)}  # dvc.yaml's order breaks ties
-    order = list(networkx.lexicographical_topological_sort(dag.reverse(), key=position.get))
-    return dag, params, order
+        upstream = {stage.name: {dependency.name for dependency in graph.successors(stage)} for stage in graph}
+    return upstream, params
+
+
+def downstream_of(stages, upstream):
+    """`stages` and every stage that reads from them, directly or not."""
+    found, grew = set(stages), True
+    while grew:
+        more = {stage for stage, inputs in upstream.items() if inputs & found} - found
+        found, grew = found | more, bool(more)
+    return found
+
+
+def run_order(stages, upstream):
+    """`stages` in an order `dvc repro` may run them: each after what it reads from, ties in dvc.yaml's order."""
+    order, left = [], [stage for stage in upstream if stage in stages]
+    while left:
+        ready = next(stage for stage in left if not (upstream[stage] & set(left)))
+        order.append(ready)
+        left.remove(ready)
+    return order
 
 
 def reads_key(declared, key):
@@ -34,23 +48,31 @@ def reads_key(declared, key):
 
 
 def rerun_after_edit(keys, root=ROOT):
-    """The stages `dvc repro` reruns after an edit of `keys` of params.yaml, in the order it runs them."""
-    dag, params, order = pipeline(Path(root))
+    """The stages `dvc repro` reruns after an edit of `keys` of params.yaml, in an order it may run them."""
+    upstream, params = pipeline(Path(root))
     edited = {stage for stage, declared in params.items() for key in keys if reads_key(declared, key)}
-    stale = edited | {downstream for stage in edited for downstream in networkx.ancestors(dag, stage)}
-    return [stage for stage in order if stage in stale]
+    return run_order(downstream_of(edited, upstream), upstream)
 
 
 def stage_list(stages):
     return ", ".join(stages[:-1]) + " and " + stages[-1] if len(stages) > 1 else stages[0]
 
 
+def upstream_of(stage, upstream):
+    """Every stage `stage` reads from, directly or not."""
+    found, frontier = set(), set(upstream[stage])
+    while frontier:
+        found |= frontier
+        frontier = {source for name in frontier for source in upstream[name]} - found
+    return found
+
+
 def not_rerun(keys, root=ROOT):
-    """The stages an edit of `keys` leaves alone, but for those upstream of every edited one (fetch, preprocess)."""
-    dag, _, order = pipeline(Path(root))
+    """The stages an edit of `keys` leaves alone, but for those every rerun stage reads from (fetch, preprocess)."""
+    upstream, _ = pipeline(Path(root))
     stale = rerun_after_edit(keys, root)
-    upstream = set.intersection(*(networkx.descendants(dag, stage) for stage in stale))
-    return [stage for stage in order if stage not in stale and stage not in upstream]
+    feeding_all = set.intersection(*(upstream_of(stage, upstream) for stage in stale))
+    return [stage for stage in upstream if stage not in stale and stage not in feeding_all]
 
 
 def search_knobs(model):
