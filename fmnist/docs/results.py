@@ -3,7 +3,7 @@ robustness and learning-curve points. Each returns Markdown, formatted by the he
 uses, so a number reads the same in metrics/compare.md and on the pages."""
 from fmnist.comparison import confidence_label, percent, points
 from fmnist.data import CLASS_NAMES
-from fmnist.docs.committed import comparison, lock, model_metrics, training_log, why_metrics
+from fmnist.docs.committed import bench, comparison, lock, model_metrics, training_log, why_metrics
 from fmnist.why.report import (MODELS, control_conclusion, control_table, data_efficiency_lines, interval,
                                robustness_lines, signed_points)
 
@@ -155,3 +155,21 @@ def control_verdict():
     """The compare stage's own conclusion of the control, which states the claim only when the numbers carry it."""
     summary = comparison()
     return control_conclusion(summary["control"], summary["significance_level"])
+
+
+def control_budget_table():
+    """bench/control_budget.json: validation accuracy of each model and arm after each epoch count tried, and the
+    CNN's cost of scrambling at each."""
+    runs = bench("control_budget")["runs"]
+    accuracy = {(run["model"], run["arm"], run["epochs"]): run["validation_accuracy"] for run in runs}
+    lines = ["| model | arm | validation accuracy after |  |  |", "|---|---|---:|---:|---:|"]
+    for model in MODELS:
+        epochs = sorted({run["epochs"] for run in runs if run["model"] == model})
+        for arm in ("original", "scrambled"):
+            cells = [f"{count}{' epochs' if index == 0 else ''}: {percent(accuracy[(model, arm, count)])}"
+                     for index, count in enumerate(epochs)]
+            lines.append(f"| {model.upper()} | {arm} | " + " | ".join(cells) + " |")
+    cnn_epochs = sorted({run["epochs"] for run in runs if run["model"] == "cnn"})
+    costs = ", ".join(f"{points(accuracy[('cnn', 'original', count)] - accuracy[('cnn', 'scrambled', count)])} at "
+                      f"{count} epochs" for count in cnn_epochs)
+    return "\n".join(lines + ["", f"The CNN's cost of scrambling on the validation split: {costs}."])
