@@ -8,7 +8,7 @@ the classic CNN's.
 
 Run from the project root after `bin/setup`:  .venv/bin/python bench/run.py [--skip-repro]
 With oneDNN capped (`ONEDNN_MAX_CPU_ISA=AVX2 .venv/bin/python bench/run.py`), it checks that oneDNN obeys.
-Appends the run to bench/results.json and writes the tables between the bench markers in docs/benchmark.md.
+Appends the run to bench/results.json, then runs bin/docs, which writes the pages' tables from it.
 """
 import argparse
 import datetime
@@ -32,8 +32,6 @@ from fmnist.paths import metrics_file
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results.json"
-BENCHMARK_PAGE = ROOT / "docs" / "benchmark.md"
-MARKERS = ("<!-- bench:start -->", "<!-- bench:end -->")
 STAGE_LINE = re.compile(r"Running stage '([^']+)'")
 WHY_STAGES = ("control", "robustness", "data_efficiency", "explain")  # each per model: control_ann, robustness@ann, ...
 EDITS = {"ann": "dropout", "cnn": "dropout"}  # the edit of each model's section whose rerun is timed: +0.05
@@ -174,103 +172,9 @@ def metric(model, key):
     return json.loads((ROOT / metrics_file(model)).read_text())[key]
 
 
-def isa_label(run):
-    """'AVX2 cap' when the run capped oneDNN, else the CPU's vector extensions."""
-    machine = run["machine"]
-    if machine.get("onednn_cap"):
-        return f"{machine['onednn_cap']} cap"
-    return ", ".join(machine.get("extensions", [])) + ", no cap" if machine.get("extensions") else "not recorded"
-
-
-def runs_table(runs):
-    lines = ["| date | CPU (oneDNN) | full repro (s) | train_cnn (s) | classic CNN (s) | **train_cnn / classic** "
-             "| full repro / classic | why stages / classic | ANN edit / classic | CNN edit / classic | CNN test acc. "
-             "| classic test acc. | ANN test acc. |",
-             "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
-    for run in runs:
-        if "stages" not in run:
-            continue
-        classic, accuracy = run.get("classic_cnn", {}), run["accuracy"]
-        ratio = f"**{run['train_cnn_to_classic_ratio']:.2f}**" if "train_cnn_to_classic_ratio" in run else "-"
-        repro_ratio, why_ratio, ann_ratio, cnn_ratio = (f"{run[key]:.2f}" if key in run else "-" for key in (
-            "full_repro_to_classic_ratio", "why_stages_to_classic_ratio", "ann_edit_to_classic_ratio",
-            "cnn_edit_to_classic_ratio"))
-        lines.append(f"| {run['date']} | {run['machine']['cpu']} ({isa_label(run)}) | {run['full_repro_s']:.0f} | "
-                     f"{run['stages']['train_cnn']['seconds']:.0f} | {classic.get('seconds', '-')} | {ratio} | "
-                     f"{repro_ratio} | {why_ratio} | {ann_ratio} | {cnn_ratio} | "
-                     f"{accuracy['cnn']:.4f} | {classic.get('test_accuracy', '-')} | {accuracy['ann']:.4f} |")
-    return lines
-
-
-def stages_table(runs):
-    """Each stage's seconds and peak memory in the latest run as the CPU is and the latest with oneDNN capped."""
-    latest = {}
-    for run in runs:
-        if "stages" in run:
-            latest[bool(run["machine"].get("onednn_cap"))] = run
-    shown = [latest[capped] for capped in (False, True) if capped in latest]
-    if not shown:
-        return ["No run with stage times yet."]
-    lines = ["| stage | " + " | ".join(f"{isa_label(run)} {run['date']}: s, MiB" for run in shown) + " |",
-             "|---|" + "---:|" * len(shown)]
-    for stage in max((run["stages"] for run in shown), key=len):  # a stage added since a run shows "-" there
-        lines.append(f"| {stage} | " + " | ".join(
-            f"{run['stages'][stage]['seconds']}, {run['stages'][stage]['peak_rss_mib']}" if stage in run["stages"]
-            else "-" for run in shown) + " |")
-    lines.append("| **full `dvc repro --force`** | " + " | ".join(f"**{run['full_repro_s']:.0f}**" for run in shown) + " |")
-    lines.append("| no-op `dvc repro` | " + " | ".join(f"{run['noop_repro_s']:.1f}" for run in shown) + " |")
-    lines.append(f"| why stages ({', '.join(WHY_STAGES)}) / train_cnn | " + " | ".join(
-        f"{run['why_stages_s']:.0f} s: **{run['why_stages_to_train_cnn_ratio']:.2f}**" if "why_stages_s" in run else "-"
-        for run in shown) + " |")
-    lines += ["", "Cores' worth of CPU the full repro got on average (CPU time over wall time; see below why that is "
-              "not 2): " + ", ".join(f"{run['full_repro_cores']:.2f}" for run in shown) + "."]
-    return lines
-
-
-def edits_table(run):
-    lines = ["| edit | `dvc repro` (s) | / classic CNN | stages it ran |", "|---|---:|---:|---|"]
-    for section in EDITS:
-        edit = run[f"{section}_edit"]
-        lines.append(f"| `{edit['edit']}` | {edit['seconds']:.0f} | **{run[f'{section}_edit_to_classic_ratio']:.2f}** "
-                     f"| {', '.join(edit['stages'])} |")
-    return lines
-
-
-def throughput_lines(run):
-    t = run["throughput"]
-    return [f"Training throughput of the default CNN ({t['date']}), {t['timed_rounds']} timed rounds after a "
-            f"warm-up, each one epoch of {t['images']} images on either path back to back: median of the "
-            f"per-round ratios (ours / plain) **{t['ratio']:.2f}**, ours faster in "
-            f"{t['rounds_ours_faster']} of {t['timed_rounds']} rounds. Fastest epoch of each: train_cnn's "
-            f"tf.data path {t['ours_best_images_per_s']:.0f} images/s, plain Keras (numpy arrays into "
-            f"`model.fit`) {t['plain_best_images_per_s']:.0f} images/s."]
-
-
-def markdown(runs):
-    latest = runs[-1]
-    lines = [f"Latest run {latest['date']} on {latest['machine']['cores']} cores ({latest['machine']['cpu']}, "
-             f"{latest['machine']['memory_gib']} GiB), by `bench/run.py`; every run's figures are in "
-             "`bench/results.json`.", "", "Every run, train_cnn against the classic CNN trained right after it:", ""]
-    lines += runs_table(runs) + ["", "Stage times and peak memory:", ""] + stages_table(runs)
-    with_edits = [run for run in runs if "cnn_edit" in run]
-    if with_edits:
-        lines += ["", "One edit of params.yaml and `dvc repro`, from the committed state (latest run):", ""]
-        lines += edits_table(with_edits[-1])
-    with_throughput = [run for run in runs if "throughput" in run]
-    if with_throughput:
-        lines += [""] + throughput_lines(with_throughput[-1])
-    return "\n".join(lines)
-
-
 def load_runs():
     """Every earlier run in bench/results.json."""
     return json.loads(RESULTS.read_text())["runs"] if RESULTS.exists() else []
-
-
-def write_benchmark_table(table):
-    text = BENCHMARK_PAGE.read_text(encoding="utf-8")
-    start, end = text.index(MARKERS[0]) + len(MARKERS[0]), text.index(MARKERS[1])
-    write_text(BENCHMARK_PAGE, text[:start] + "\n" + table + "\n" + text[end:])
 
 
 def main():
@@ -296,10 +200,9 @@ def main():
                 run[f"{section}_edit"]["seconds"] / run["classic_cnn"]["seconds"], 3)
     if not args.skip_throughput:
         run["throughput"] = {"date": run["date"], **throughput()}
-    runs = load_runs() + [run]
-    write_json(RESULTS, {"runs": runs})
-    write_benchmark_table(markdown(runs))
-    print(markdown(runs))
+    write_json(RESULTS, {"runs": load_runs() + [run]})
+    subprocess.run([str(ROOT / "bin" / "docs")], cwd=ROOT, check=True)  # the pages' tables and ratios, from RESULTS
+    print(f"bench: run appended to {RESULTS.relative_to(ROOT)}; bin/docs rewrote README.md and docs/ from it")
 
 
 if __name__ == "__main__":

@@ -71,9 +71,10 @@ def save_arrays(path, **arrays):
             np.savez(stream, **arrays)
 
 
-def save_figure(figure, path):
+def save_figure(figure, path, metadata=None):
+    """`metadata` as matplotlib's savefig takes it: {"Software": None} leaves out the matplotlib version."""
     import matplotlib.pyplot as plt
 
     with atomic_path(path) as temp:
-        figure.savefig(temp, dpi=110, bbox_inches="tight", format=Path(path).suffix[1:])
+        figure.savefig(temp, dpi=110, bbox_inches="tight", format=Path(path).suffix[1:], metadata=metadata)
     plt.close(figure)

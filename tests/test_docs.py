@@ -1,5 +1,7 @@
-"""README.md and docs/: every relative link and image resolves, every command in a bash block exists."""
+"""README.md and docs/: every relative link and image resolves, every command in a bash block exists, and every
+figure of the committed run is what bin/docs renders from the committed files (passages, pictures, rerun claims)."""
 import importlib.util
+import json
 import os
 import re
 import shlex
@@ -9,6 +11,12 @@ import sys
 from pathlib import Path
 
 import pytest
+
+from dvc_project import copy_project, edit_params, run
+from fmnist.docs import committed
+from fmnist.docs.pages import blocks, stale_passages
+from fmnist.docs.pictures import PICTURES, draw, stale_pictures
+from fmnist.docs.staleness import rerun_after_edit
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
@@ -282,3 +290,73 @@ def test_shell_commands_are_split_like_bash():
 ])
 def test_github_slug(heading, slug):
     assert github_slug(heading) == slug
+
+
+def test_every_generated_passage_is_what_the_committed_files_say():
+    problems = stale_passages(ROOT)
+    assert not problems, "stale passages (run bin/docs):\n" + "\n".join(problems)
+
+
+def test_every_picture_of_the_committed_run_is_a_redraw_of_the_committed_metrics():
+    problems = stale_pictures(ROOT)
+    assert not problems, "stale pictures (run bin/docs):\n" + "\n".join(problems)
+
+
+@pytest.mark.parametrize("path", sorted(PICTURES), ids=str)
+def test_a_picture_is_byte_stable(path, tmp_path):
+    draw(path, tmp_path / "a")
+    draw(path, tmp_path / "b")
+    assert (tmp_path / "a" / path).read_bytes() == (tmp_path / "b" / path).read_bytes()
+
+
+def committed_files_copy(target):
+    """The files the pages are rendered from, and the pages, copied to `target`."""
+    for pattern in ("metrics/*.json", "metrics/*/*.json", "dvclive/*/metrics.json", "bench/*.json", "dvc.lock",
+                    "search.yaml", "README.md", "docs/*.md", "docs/*.png"):
+        for path in ROOT.glob(pattern):
+            (target / path.relative_to(ROOT)).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(path, target / path.relative_to(ROOT))
+    return target
+
+
+def test_a_changed_metric_names_its_stale_passage_and_picture(tmp_path, monkeypatch):
+    root = committed_files_copy(tmp_path)
+    monkeypatch.setattr(committed, "ROOT", root)
+    metrics = json.loads((root / "metrics/cnn.json").read_text())
+    metrics["per_class"]["Coat"]["f1"] += 0.01
+    (root / "metrics/cnn.json").write_text(json.dumps(metrics))
+    problems = stale_passages(root)
+    assert [re.sub(r":\d+:", ":LINE:", problem.split(" is stale")[0]) for problem in problems] == [
+        "docs/results.md:LINE: the passage of `print(results.per_class_table())`"]
+    assert stale_pictures(root) == ["docs/per_class_f1.png: differs from a redraw from the committed metrics"]
+    summary = json.loads((root / "metrics/compare.json").read_text())
+    summary["mcnemar"]["p_value"] = 0.5
+    (root / "metrics/compare.json").write_text(json.dumps(summary))
+    assert any(problem.startswith("README.md:") and "results.gain_paragraph()" in problem
+               for problem in stale_passages(root))
+
+
+def test_blocks_are_found_with_their_line_and_code():
+    text = "a\n<!-- [[[cog print(1) ]]] -->\n1\n<!-- [[[end]]] -->\nb\n<!-- [[[cog print(2) ]]] -->\n2\n3\n<!-- [[[end]]] -->\n"
+    assert blocks(text) == [(2, "print(1)", "1\n"), (6, "print(2)", "2\n3\n")]
+
+
+@pytest.fixture(scope="module")
+def tiny_study(built_study, tmp_path_factory):
+    return copy_project(built_study, tmp_path_factory.mktemp("docs-study"))
+
+
+@pytest.mark.parametrize("key, value", [("cnn.epochs", 2), ("ann.dropout", 0.3)])
+def test_the_rerun_claims_are_what_dvc_reruns(tiny_study, key, value):
+    """The pages' rerun claims come from DVC's stage graph (fmnist.docs.staleness): on the tests' tiny project,
+    which has the project's dvc.yaml, they must be exactly the stages `dvc repro --dry --force-downstream` lists:
+    plain `--dry` lists only the stages whose own params changed, as nothing ran to change their outputs."""
+    path, env = tiny_study["path"], tiny_study["env"]
+    section, name = key.split(".")
+    edit_params(path, {section: {name: value}})
+    try:
+        dry = run(path, env, *tiny_study["dvc"], "repro", "--dry", "--force-downstream")
+    finally:
+        run(path, env, "git", "checkout", "params.yaml")
+    assert set(re.findall(r"Running stage '([^']+)'", dry)) == set(rerun_after_edit([key], root=path))
+    assert rerun_after_edit([key], root=path) == rerun_after_edit([key])

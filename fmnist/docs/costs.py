@@ -1,0 +1,191 @@
+"""Passages of what the study costs, from bench/*.json: the reference run's stage times against the classic CNN,
+every earlier bench run (for docs/history.md), and the speed of bin/predict and bin/serve. A benchmark counts as
+one of the committed run only when the accuracies it recorded are the committed metrics'."""
+from fmnist.comparison import percent
+from fmnist.docs.committed import bench, bench_runs, model_metrics, output_bytes, reference_run
+from fmnist.why.report import MODELS
+
+WHY_STAGES = ("control", "robustness", "data_efficiency", "explain")
+
+
+def committed_accuracies():
+    return {model: model_metrics(model)["accuracy"] for model in MODELS}
+
+
+def of_the_committed_models(accuracy):
+    """Whether a benchmark's recorded {model: test accuracy} is the committed run's."""
+    return accuracy == committed_accuracies()
+
+
+def why_stage_names(run):
+    """The stages of "why the CNN wins" in a run, per model ("control@cnn") or not ("control")."""
+    return [name for name in run["stages"] if name.split("@")[0] in WHY_STAGES]
+
+
+def machine_label(run):
+    machine = run["machine"]
+    extensions = ", ".join(machine.get("extensions", [])) or "extensions not recorded"
+    cap = f", oneDNN capped at {machine['onednn_cap']}" if machine.get("onednn_cap") else ""
+    return f"{machine['cores']}-core {machine['cpu']} ({extensions}{cap})"
+
+
+def whose_run(run):
+    """'' for a bench run of the committed models, else a warning that names the difference."""
+    if of_the_committed_models(run["accuracy"]):
+        return ""
+    return (" **Not the committed run's bench**: it recorded test accuracies " + ", ".join(
+        f"{model.upper()} {percent(run['accuracy'][model])}" for model in MODELS) + "; `bench/run.py` remeasures.")
+
+
+def minutes(seconds):
+    return f"{seconds / 60:.0f} minutes"
+
+
+def cost_line():
+    """README's first screen: the full run's time and its outputs' size."""
+    run = reference_run()
+    return (f"A full run takes {minutes(run['full_repro_s'])} on the {machine_label(run)} of the committed run "
+            f"(`bench/run.py`, {run['date']}): train_cnn {minutes(run['stages']['train_cnn']['seconds'])}, the why "
+            f"stages {minutes(sum(run['stages'][name]['seconds'] for name in why_stage_names(run)))}. Its outputs take "
+            f"{output_size()[:-1]}, as `dvc.lock` records them; twice that with DVC's cache.")
+
+
+def cost_table():
+    """The reference run against the classic CNN trained right after it."""
+    run, classic = reference_run(), reference_run()["classic_cnn"]
+    why = sum(run["stages"][name]["seconds"] for name in why_stage_names(run))
+    return "\n".join([
+        "| | seconds | classic CNNs | test accuracy |", "|---|---:|---:|---:|",
+        f"| train_cnn | {run['stages']['train_cnn']['seconds']:.0f} | **{run['train_cnn_to_classic_ratio']:.2f}** "
+        f"| {percent(run['accuracy']['cnn'])} |",
+        f"| the why stages ({', '.join(why_stage_names(run))}) | {why:.0f} | {why / classic['seconds']:.2f} | |",
+        f"| full `dvc repro --force` | {run['full_repro_s']:.0f} | {run['full_repro_s'] / classic['seconds']:.2f} | |",
+        f"| the classic CNN (`bench/classic_cnn.py`) | {classic['seconds']:.0f} | 1 | {percent(classic['test_accuracy'])} |",
+        "", f"{machine_label(run)}, {run['date']}, `bench/results.json`.{whose_run(run)}"])
+
+
+def stage_table():
+    """Each stage's seconds and peak memory in the reference run, the no-op repro and the cores it got."""
+    run = reference_run()
+    lines = ["| stage | seconds | peak memory (MiB) |", "|---|---:|---:|"]
+    lines += [f"| {name} | {stage['seconds']:.1f} | {stage['peak_rss_mib']} |" for name, stage in run["stages"].items()]
+    why = sum(run["stages"][name]["seconds"] for name in why_stage_names(run))
+    lines += [f"| **full `dvc repro --force`** | **{run['full_repro_s']:.0f}** | |",
+              f"| no-op `dvc repro` | {run['noop_repro_s']:.1f} | |",
+              f"| the why stages together, against train_cnn | {why:.0f}: **{why / run['stages']['train_cnn']['seconds']:.2f}** | |",
+              "", f"{machine_label(run)}, {run['date']}. Cores' worth of CPU the full repro got on average (CPU time "
+              f"over wall time; below, why that is not 2): {run['full_repro_cores']:.2f}.{whose_run(run)}"]
+    return "\n".join(lines)
+
+
+def throughput_sentence():
+    run = reference_run()
+    if "throughput" not in run:
+        return ("The reference run did not measure training throughput against plain Keras (`bench/run.py "
+                "--skip-repro` does); the earlier machines' readings are in [history](history.md#every-benchmark-run).")
+    t = run["throughput"]
+    return (f"Training throughput, {t['timed_rounds']} timed rounds of {t['images']} images on either path back to "
+            f"back: median ratio (ours / plain) **{t['ratio']:.2f}**, ours faster in {t['rounds_ours_faster']} rounds; "
+            f"fastest epochs {t['ours_best_images_per_s']:.0f} and {t['plain_best_images_per_s']:.0f} images/s.")
+
+
+def every_run_table():
+    """Every bench/run.py run, train_cnn against the classic CNN trained right after it (for docs/history.md)."""
+    lines = ["| date | machine | full repro (s) | train_cnn (s) | classic CNN (s) | train_cnn / classic "
+             "| CNN, classic, ANN test accuracy |", "|---|---|---:|---:|---:|---:|---|"]
+    for run in bench_runs():
+        if "stages" not in run and "full_repro_s" not in run:
+            continue
+        classic = run.get("classic_cnn", {})
+        ratio = f"{run['train_cnn_to_classic_ratio']:.2f}" if "train_cnn_to_classic_ratio" in run else "-"
+        train_cnn = f"{run['stages']['train_cnn']['seconds']:.0f}" if "stages" in run else "-"
+        lines.append(f"| {run['date']} | {machine_label(run)} | {run['full_repro_s']:.0f} | {train_cnn} "
+                     f"| {classic.get('seconds', '-')} | {ratio} | {run['accuracy']['cnn']:.4f}, "
+                     f"{classic.get('test_accuracy', '-')}, {run['accuracy']['ann']:.4f} |")
+    return "\n".join(lines)
+
+
+def predict_speed():
+    """bench/predict.py's table, and whether it measured the committed models."""
+    result = bench("predict_results")
+    models = result["models"]
+    measured = {model: models[model]["end_to_end"]["accuracy"] for model in MODELS}
+    whose = ("the committed models" if of_the_committed_models(measured) else
+             "**earlier models**, not the committed run's (test accuracy " +
+             ", ".join(f"{model.upper()} {percent(measured[model])}" for model in MODELS) +
+             "; `bench/predict.py` remeasures them)")
+    rows = [("model load", lambda m: f"{models[m]['load_s']:.2f} s"),
+            ("one image (after load)", lambda m: f"{models[m]['single_image_ms']:.0f} ms"),
+            (f"throughput, batches of {models['cnn']['throughput_batch_size']} in memory",
+             lambda m: f"{models[m]['throughput_images_per_s']:,} images/s"),
+            (f"{models['cnn']['end_to_end']['files']:,} PNG files end to end (`bin/predict` on a folder, TensorFlow "
+             "start-up included)", lambda m: f"{models[m]['end_to_end']['seconds']} s")]
+    lines = [f"Measured {result['date']} on the {result['machine']['cores']}-core {result['machine']['cpu']}, "
+             f"with {whose}:", "", "| | ANN | CNN |", "|---|---:|---:|"]
+    lines += [f"| {name} | " + " | ".join(cell(model) for model in MODELS) + " |" for name, cell in rows]
+    return "\n".join(lines)
+
+
+def serve_rows(result, label):
+    rows = []
+    for name, load in result["load"].items():
+        rows.append(f"| {load['images_per_request']} image{'s' if load['images_per_request'] > 1 else ''} per request"
+                    f"{label} | {load['requests']:,} | {load['failures']} | {load['requests_per_s']:.0f} "
+                    f"| {load['images_per_s']:,.0f} | {load['p50_ms']:,.0f} / {load['p95_ms']:,.0f} / {load['p99_ms']:,.0f} "
+                    f"| {load['images_per_model_call']:.1f} | {load['served_to_in_memory']:.2f} |")
+    return rows
+
+
+def serve_table():
+    """bench/serve_load.py's two runs, plain and with random lab settings, and the in-memory rate beside them."""
+    plain, perturbed = bench("serve_results"), bench("serve_results_perturbed")
+    parameters, machine = plain["parameters"], plain["machine"]
+    lines = [f"| {parameters['users']} clients, {parameters['duration_s']} s | requests | failed | requests/s | images/s "
+             "| p50 / p95 / p99 (ms) | images per model call | served / in-memory |",
+             "|---|---:|---:|---:|---:|---|---:|---:|"]
+    lines += serve_rows(plain, "") + serve_rows(perturbed, ", lab settings")
+    lines.append(f"| in memory, `model.predict` | | | | {plain['in_memory']['throughput_images_per_s']:,} | "
+                 f"| {plain['in_memory']['throughput_batch_size']} | 1 |")
+    lines += ["", f"{plain['timestamp'][:10]}, {machine_label({'machine': machine})}, the two runs one after the "
+              "other (`bench/serve_results.json`, `bench/serve_results_perturbed.json`)."]
+    return "\n".join(lines)
+
+
+def serve_memory():
+    """The server's peak memory in each phase, without and with lab settings."""
+    plain, perturbed = (bench(name)["server"]["peak_rss_mib"] for name in ("serve_results", "serve_results_perturbed"))
+    return ", ".join(f"{phase} {plain[phase]} / {perturbed[phase]}" for phase in plain if phase in perturbed) + " MiB"
+
+
+AIM = {"cnn_accuracy": 0.94, "study_in_classic_cnns": 4.5}
+
+
+def aim_status():
+    """The aim, and where the committed run stands against it."""
+    run = reference_run()
+    accuracy, cost = committed_accuracies()["cnn"], run["full_repro_s"] / run["classic_cnn"]["seconds"]
+    reached = [what for what, done in (("the accuracy", accuracy >= AIM["cnn_accuracy"]),
+                                        ("the cost", cost <= AIM["study_in_classic_cnns"])) if done]
+    verdict = " and ".join(reached) + " reached" if reached else "neither reached"
+    return (f"The aim: a CNN past {percent(AIM['cnn_accuracy'])} test accuracy in a whole study that costs at most "
+            f"{AIM['study_in_classic_cnns']} classic CNNs on two cores. The committed run: {percent(accuracy)} and "
+            f"{cost:.2f} classic CNNs, {verdict}.")
+
+
+def reference_machine():
+    """'the 2-core AMD EPYC (AVX2, AVX-512), bench run of 2026-12-05': where the committed run was measured."""
+    run = reference_run()
+    return f"the {machine_label(run)}, bench run of {run['date']}"
+
+
+def serve_cores():
+    """How much CPU the server and the load generator used across the serve runs."""
+    loads = [load for name in ("serve_results", "serve_results_perturbed") for load in bench(name)["load"].values()]
+    server, locust = [load["server_cores"] for load in loads], [load["locust_cores"] for load in loads]
+    return (f"The server used {min(server):.1f} to {max(server):.1f} cores' worth of CPU, Locust {min(locust):.1f} "
+            f"to {max(locust):.1f}.")
+
+
+def output_size():
+    """The size of the committed run's outputs, as dvc.lock records them."""
+    return f"{output_bytes() / 2**20:.0f} MiB in all (data, models, plots, predictions)."
