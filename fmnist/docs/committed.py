@@ -5,11 +5,11 @@ from pathlib import Path
 
 import yaml
 
-from fmnist.paths import (COMPARE_METRICS, CONTROL_METRICS, DATA_EFFICIENCY_METRICS, ROBUSTNESS_METRICS,
-                          metrics_file, training_log_dir)
+from fmnist.params import MODEL_NAMES
+from fmnist.paths import COMPARE_METRICS, metrics_file, training_log_dir
+from fmnist.why import results
 
 ROOT = Path(__file__).resolve().parents[2]
-WHY_METRICS = {"control": CONTROL_METRICS, "robustness": ROBUSTNESS_METRICS, "data_efficiency": DATA_EFFICIENCY_METRICS}
 
 
 def read_json(relative):
@@ -25,9 +25,20 @@ def comparison():
 
 
 def why_metrics(kind):
-    """One why stage's metrics ("control", "robustness", "data_efficiency") as {model: ...}, the control's shared
-    keys beside them: every page reads them here, so a new file layout is a change of this function alone."""
-    return read_json(WHY_METRICS[kind])
+    """One why stage's metrics ("control", "robustness", "data_efficiency") as {model: ...}, read as the compare stage
+    reads them (fmnist.why.results); every page reads them here."""
+    per_model = results.why_metrics(ROOT)
+    return per_model[kind] if kind in per_model else single_file_metrics(kind)
+
+
+def single_file_metrics(kind):
+    """The same from a run made before the pipeline split into two branches (one file per kind, metrics/KIND.json),
+    while such a run is the committed one."""
+    metrics = read_json(Path("metrics") / f"{kind}.json")
+    if kind == "control":
+        return {model: {"train_images": metrics["train_images"], "seeds": metrics["seeds"],
+                        "epochs": metrics["epochs"][model], **metrics[model]} for model in MODEL_NAMES}
+    return {model: metrics[model] for model in MODEL_NAMES}
 
 
 def training_log(model):

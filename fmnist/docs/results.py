@@ -87,8 +87,9 @@ def calibration_sentence():
 
 def control_setup():
     control = why_metrics("control")
-    epochs = " and ".join(f"the {model.upper()} {control['epochs'][model]}" for model in MODELS)
-    return (f"{control['train_images']:,} training images, {len(control['seeds'])} seeds per arm, epochs: {epochs}")
+    epochs = " and ".join(f"the {model.upper()} {control[model]['epochs']}" for model in MODELS)
+    first = control[MODELS[0]]
+    return f"{first['train_images']:,} training images, {len(first['seeds'])} seeds per arm, epochs: {epochs}"
 
 
 def control_summary_table():
