@@ -18,8 +18,9 @@ def of_the_committed_models(accuracy):
 
 
 def why_stage_names(run):
-    """The stages of "why the CNN wins" in a run, per model ("control@cnn") or not ("control")."""
-    return [name for name in run["stages"] if name.split("@")[0] in WHY_STAGES]
+    """The stages of "why the CNN wins" in a run: per model ("robustness@cnn", "control_cnn") or not ("control")."""
+    return [name for name in run["stages"]
+            if name.partition("@")[0] in WHY_STAGES or name.rpartition("_")[0] in WHY_STAGES]
 
 
 def machine_label(run):
@@ -62,6 +63,18 @@ def cost_table():
         f"| full `dvc repro --force` | {run['full_repro_s']:.0f} | {run['full_repro_s'] / classic['seconds']:.2f} | |",
         f"| the classic CNN (`bench/classic_cnn.py`) | {classic['seconds']:.0f} | 1 | {percent(classic['test_accuracy'])} |",
         "", f"{machine_label(run)}, {run['date']}, `bench/results.json`.{whose_run(run)}"])
+
+
+def edit_costs():
+    """What a one-key edit of each model's section cost to rerun in the reference run, against the classic CNN."""
+    run = reference_run()
+    edits = [run[f"{model}_edit"] | {"ratio": run[f"{model}_edit_to_classic_ratio"]} for model in MODELS
+             if f"{model}_edit" in run]
+    if not edits:
+        return "The committed bench run did not time an edit's rerun (`bench/run.py` does since the two branches)."
+    return "Measured by `bench/run.py` on the committed run's machine: " + "; ".join(
+        f"`{edit['edit']}` reran {len(edit['stages'])} stages in {edit['seconds']:.0f} s, {edit['ratio']:.2f} classic CNNs"
+        for edit in edits) + "."
 
 
 def stage_table():
