@@ -5,11 +5,10 @@ from pathlib import Path
 
 import yaml
 
-from fmnist.paths import (COMPARE_METRICS, CONTROL_METRICS, DATA_EFFICIENCY_METRICS, ROBUSTNESS_METRICS,
-                          metrics_file, training_log_dir)
+from fmnist.paths import COMPARE_METRICS, metrics_file, training_log_dir
+from fmnist.why import results
 
 ROOT = Path(__file__).resolve().parents[2]
-WHY_METRICS = {"control": CONTROL_METRICS, "robustness": ROBUSTNESS_METRICS, "data_efficiency": DATA_EFFICIENCY_METRICS}
 
 
 def read_json(relative):
@@ -25,9 +24,9 @@ def comparison():
 
 
 def why_metrics(kind):
-    """One why stage's metrics ("control", "robustness", "data_efficiency") as {model: ...}, the control's shared
-    keys beside them: every page reads them here, so a new file layout is a change of this function alone."""
-    return read_json(WHY_METRICS[kind])
+    """One why stage's metrics ("control", "robustness", "data_efficiency") as {model: ...}, read from the per-model
+    files as the compare stage reads them: every page reads them here."""
+    return results.why_metrics(ROOT)[kind]
 
 
 def training_log(model):

@@ -10,6 +10,7 @@ from fmnist.docs.committed import ROOT, model_metrics, why_metrics
 from fmnist.figures import per_class_f1_bars
 from fmnist.why.figures import robustness_figure
 from fmnist.why.report import MODELS
+from fmnist.why.robustness import curves_from_metrics
 
 STABLE_PNG = {"Software": None}
 
@@ -19,10 +20,9 @@ def per_class_f1_picture():
 
 
 def robustness_picture():
-    """The robustness stage's figure, its levels turned back from the metrics' string keys into numbers."""
+    """The compare stage's robustness figure, drawn from the committed metrics as compare draws it."""
     curves = why_metrics("robustness")
-    return robustness_figure({model: {kind: {float(level): accuracy for level, accuracy in curve.items()}
-                                      for kind, curve in curves[model].items()} for model in MODELS})
+    return robustness_figure({model: curves_from_metrics(curves[model]) for model in MODELS})
 
 
 PICTURES = {Path("docs/per_class_f1.png"): per_class_f1_picture, Path("docs/why_robustness.png"): robustness_picture}
