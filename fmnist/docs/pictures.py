@@ -20,7 +20,7 @@ def per_class_f1_picture():
 
 
 def robustness_picture():
-    """The robustness figure, its levels turned back from the metrics' string keys into numbers."""
+    """The compare stage's robustness figure, drawn from the committed metrics as compare draws it."""
     curves = why_metrics("robustness")
     return robustness_figure({model: curves_from_metrics(curves[model]) for model in MODELS})
 

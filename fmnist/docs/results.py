@@ -88,8 +88,8 @@ def calibration_sentence():
 def control_setup():
     control = why_metrics("control")
     epochs = " and ".join(f"the {model.upper()} {control[model]['epochs']}" for model in MODELS)
-    first = control[MODELS[0]]
-    return f"{first['train_images']:,} training images, {len(first['seeds'])} seeds per arm, epochs: {epochs}"
+    return (f"{control[MODELS[0]]['train_images']:,} training images, {len(control[MODELS[0]]['seeds'])} seeds per arm, "
+            f"epochs: {epochs}")
 
 
 def control_summary_table():
@@ -174,3 +174,39 @@ def control_budget_table():
     costs = ", ".join(f"{points(accuracy[('cnn', 'original', count)] - accuracy[('cnn', 'scrambled', count)])} at "
                       f"{count} epochs" for count in cnn_epochs)
     return "\n".join(lines + ["", f"The CNN's cost of scrambling on the validation split: {costs}."])
+
+
+def seed_runs():
+    """bench/seeds.json's runs as {(model, setting): [run, ...]} in the order they ran."""
+    runs = {}
+    for run in bench("seeds")["runs"]:
+        runs.setdefault((run["model"], run["setting"]), []).append(run)
+    return runs
+
+
+def seeds_table():
+    """Each model and setting over its training seeds: test accuracy per seed and the mean, validation accuracy."""
+    runs = seed_runs()
+    seeds = sorted({run["seed"] for group in runs.values() for run in group}, key=lambda seed: (seed != 42, seed))
+    lines = ["| model, setting | " + " | ".join(f"test, seed {seed}" for seed in seeds) + " | **test, mean** "
+             "| validation, mean | epochs |", "|---|" + "---:|" * (len(seeds) + 3)]
+    for (model, setting), group in runs.items():
+        by_seed = {run["seed"]: run for run in group}
+        test = [run["test_accuracy"] for run in group]
+        epochs = group[0]["changes"].get("epochs") or trained_params(model)["epochs"]
+        lines.append(f"| {model.upper()}, {setting} | " + " | ".join(
+            percent(by_seed[seed]["test_accuracy"]) if seed in by_seed else "-" for seed in seeds)
+            + f" | **{percent(sum(test) / len(test))}** "
+            f"| {percent(sum(run['validation_accuracy'] for run in group) / len(group))} | {epochs} |")
+    return "\n".join(lines)
+
+
+def mcnemar_sentence():
+    """The exact McNemar tests between settings on the same test images (bench/seeds.py --mcnemar)."""
+    sentences = []
+    for test in bench("seeds")["mcnemar"]:
+        sentences.append(
+            f"{test['first']} against {test['second']} ({test['model'].upper()}, seed {test['seed']}): "
+            f"{test['only_first_correct']} test images only the first got right, {test['only_second_correct']} only "
+            f"the second, exact McNemar p = {test['p_value']:.2g}.")
+    return " ".join(sentences)
