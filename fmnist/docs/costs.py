@@ -187,7 +187,7 @@ def edit_costs():
     """What one edit of each model's settings costs to rerun, from the reference run's bench."""
     run = reference_run()
     if "classic_cnn" not in run or not any(f"{model}_edit" in run for model in MODELS):
-        return "The reference bench run did not time an edit's rerun; `bench/run.py` does."
+        return "not timed by the reference bench run yet (`bench/run.py` times it)."
     return (f"measured on the {machine_label(run)} ({run['date']}): " + "; ".join(edit_cost(run, m) for m in MODELS)
             + f"; the whole study {run['full_repro_to_classic_ratio']:.2f}.{whose_run(run)}")
 
