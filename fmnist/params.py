@@ -1,7 +1,5 @@
-"""params.yaml, read one section at a time and validated into a frozen pydantic model; its JSON Schema for editors.
-
-`python -m fmnist.params --schema` writes params.schema.json, the schema that params.yaml's first line names.
-"""
+"""params.yaml, read one section at a time and validated into a frozen pydantic model; its JSON Schema for editors
+(`python -m fmnist.params --schema` writes params.schema.json, the schema that params.yaml's first line names)."""
 import json
 import sys
 from pathlib import Path
@@ -102,11 +100,6 @@ class CompareParams(Section):
 ModelEpochs = Annotated[dict[str, Annotated[int, Field(ge=1)]], Field(strict=False)]  # {model name: epochs}
 
 
-def each_model_named(epochs):
-    if set(epochs) != set(MODEL_NAMES):
-        raise ValueError(f"epochs must name each model ({', '.join(MODEL_NAMES)}) once, got {', '.join(epochs) or 'none'}")
-
-
 class ControlParams(Section):
     """The scrambled-pixel control: both models, original and scrambled images, several seeds, same settings."""
 
@@ -117,7 +110,9 @@ class ControlParams(Section):
 
     @model_validator(mode="after")
     def every_model(self):
-        each_model_named(self.epochs)
+        if set(self.epochs) != set(MODEL_NAMES):
+            raise ValueError(f"epochs must name each model ({', '.join(MODEL_NAMES)}) once, "
+                             f"got {', '.join(self.epochs) or 'none'}")
         if len(set(self.seeds)) != len(self.seeds):
             raise ValueError(f"seeds must differ from each other, got {list(self.seeds)}")
         return self

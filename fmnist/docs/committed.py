@@ -5,7 +5,6 @@ from pathlib import Path
 
 import yaml
 
-from fmnist.params import MODEL_NAMES
 from fmnist.paths import COMPARE_METRICS, metrics_file, training_log_dir
 from fmnist.why import results
 
@@ -27,18 +26,7 @@ def comparison():
 def why_metrics(kind):
     """One why stage's metrics ("control", "robustness", "data_efficiency") as {model: ...}, read as the compare stage
     reads them (fmnist.why.results); every page reads them here."""
-    per_model = results.why_metrics(ROOT)
-    return per_model[kind] if kind in per_model else single_file_metrics(kind)
-
-
-def single_file_metrics(kind):
-    """The same from a run made before the pipeline split into two branches (one file per kind, metrics/KIND.json),
-    while such a run is the committed one."""
-    metrics = read_json(Path("metrics") / f"{kind}.json")
-    if kind == "control":
-        return {model: {"train_images": metrics["train_images"], "seeds": metrics["seeds"],
-                        "epochs": metrics["epochs"][model], **metrics[model]} for model in MODEL_NAMES}
-    return {model: metrics[model] for model in MODEL_NAMES}
+    return results.why_metrics(ROOT)[kind]
 
 
 def training_log(model):
