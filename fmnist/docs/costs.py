@@ -189,7 +189,7 @@ def edit_costs():
     if "classic_cnn" not in run or not any(f"{model}_edit" in run for model in MODELS):
         return "not timed by the reference bench run yet (`bench/run.py` times it)."
     return (f"measured on the {machine_label(run)} ({run['date']}): " + "; ".join(edit_cost(run, m) for m in MODELS)
-            + f"; the whole study {run['full_repro_to_classic_ratio']:.2f}.{whose_run(run)}")
+            + f"; the whole study {run['full_repro_s'] / run['classic_cnn']['seconds']:.2f}.{whose_run(run)}")
 
 
 def edits_table():
@@ -200,7 +200,7 @@ def edits_table():
         return "The reference bench run did not time an edit's rerun."
     lines = ["| edit, then `dvc repro` | seconds | classic CNNs | cores | stages it ran |", "|---|---:|---:|---:|---|"]
     lines += [f"| `{run[f'{m}_edit']['edit']}` | {run[f'{m}_edit']['seconds']:.0f} "
-              f"| **{run[f'{m}_edit_to_classic_ratio']:.2f}** | {run[f'{m}_edit']['cores']:.2f} "
+              f"| **{run[f'{m}_edit']['seconds'] / run['classic_cnn']['seconds']:.2f}** | {run[f'{m}_edit']['cores']:.2f} "
               f"| {', '.join(run[f'{m}_edit']['stages'])} |" for m in timed]
     return "\n".join(lines)
 
