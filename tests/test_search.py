@@ -319,7 +319,7 @@ def placeholder_outputs(project):
             for key in ("outs", "metrics", "deps"):
                 for entry in items.get(key, []):
                     path = next(iter(entry)) if isinstance(entry, dict) else entry
-                    paths.append(path.replace("${item}", str(item)))
+                    paths.append(path.replace("${item}", str(item)).replace("${key}", str(item)))
     for path in paths:
         target = project / path
         if target.exists():
@@ -370,8 +370,9 @@ def test_apply_writes_the_trial_into_params_yaml_and_only_its_branch_is_stale(tm
     for old, new in changed:  # each edited line keeps its comment
         assert old.partition("#")[2] == new.partition("#")[2]
     assert "filters: [24, 48, 96]" in edited
-    # the control and the learning curves take the CNN's settings from its section too
-    assert json.loads(run(project, ENV, *DVC, "status", "--json")).keys() == {"train_cnn", "control", "data_efficiency"}
+    # the CNN's control and learning curves take its settings from its section too; nothing of the ANN's branch
+    assert json.loads(run(project, ENV, *DVC, "status", "--json")).keys() == {"train_cnn", "control_cnn",
+                                                                               "data_efficiency_cnn"}
 
 
 def test_a_space_whose_ends_together_break_a_rule_across_keys_is_an_error(project):
