@@ -27,13 +27,13 @@ import psutil
 import yaml
 
 from fmnist.atomic import write_json, write_text
+from fmnist.docs.costs import why_seconds
 from fmnist.params import MODEL_NAMES
 from fmnist.paths import metrics_file
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results.json"
 STAGE_LINE = re.compile(r"Running stage '([^']+)'")
-WHY_STAGES = ("control", "robustness", "data_efficiency", "explain")  # each per model: control_ann, robustness@ann, ...
 EDITS = {"ann": "dropout", "cnn": "dropout"}  # the edit of each model's section whose rerun is timed: +0.05
 VECTOR_EXTENSIONS = {"avx2": "AVX2", "avx512f": "AVX-512", "amx_tile": "AMX"}  # /proc/cpuinfo flag: name
 
@@ -93,10 +93,6 @@ def timed_repro(*args):
         stages[current["name"]]["seconds"] = total - (stages[current["name"]]["start"] - start)
     return total, round(cores, 2), {name: {"seconds": round(s["seconds"], 1), "peak_rss_mib": round(s["peak_rss_mib"])}
                    for name, s in stages.items()}
-
-
-def why_stage(stage):
-    return stage.partition("@")[0] in WHY_STAGES or stage.rpartition("_")[0] in WHY_STAGES
 
 
 def edit_rerun(section, key):
@@ -189,7 +185,7 @@ def main():
     if not args.skip_repro:
         run["full_repro_s"], run["full_repro_cores"], run["stages"] = timed_repro("--force")
         run["noop_repro_s"], *_ = timed_repro()
-        run["why_stages_s"] = round(sum(times["seconds"] for stage, times in run["stages"].items() if why_stage(stage)), 1)
+        run["why_stages_s"] = round(why_seconds(run), 1)
         run["why_stages_to_train_cnn_ratio"] = round(run["why_stages_s"] / run["stages"]["train_cnn"]["seconds"], 3)
         run["accuracy"] = {model: metric(model, "accuracy") for model in MODEL_NAMES}
         run["classic_cnn"] = classic_cnn()

@@ -24,6 +24,11 @@ def why_stage_names(run):
             if name.split("@")[0] in WHY_STAGES or name.rpartition("_")[0] in WHY_STAGES]
 
 
+def why_seconds(run):
+    """The why stages' seconds in a run's forced repro, together."""
+    return sum(run["stages"][name]["seconds"] for name in why_stage_names(run))
+
+
 def machine_label(run):
     machine = run["machine"]
     extensions = ", ".join(machine.get("extensions", [])) or "extensions not recorded"
@@ -48,14 +53,14 @@ def cost_line():
     run = reference_run()
     return (f"A full run takes {minutes(run['full_repro_s'])} on the {machine_label(run)} of the committed run "
             f"(`bench/run.py`, {run['date']}): train_cnn {minutes(run['stages']['train_cnn']['seconds'])}, the why "
-            f"stages {minutes(sum(run['stages'][name]['seconds'] for name in why_stage_names(run)))}. Its outputs take "
+            f"stages {minutes(why_seconds(run))}. Its outputs take "
             f"{output_size()[:-1]}, as `dvc.lock` records them; twice that with DVC's cache.")
 
 
 def cost_table():
     """The reference run against the classic CNN trained right after it."""
     run, classic = reference_run(), reference_run()["classic_cnn"]
-    why = sum(run["stages"][name]["seconds"] for name in why_stage_names(run))
+    why = why_seconds(run)
     return "\n".join([
         "| | seconds | classic CNNs | test accuracy |", "|---|---:|---:|---:|",
         f"| train_cnn | {run['stages']['train_cnn']['seconds']:.0f} | **{run['train_cnn_to_classic_ratio']:.2f}** "
@@ -71,7 +76,7 @@ def stage_table():
     run = reference_run()
     lines = ["| stage | seconds | peak memory (MiB) |", "|---|---:|---:|"]
     lines += [f"| {name} | {stage['seconds']:.1f} | {stage['peak_rss_mib']} |" for name, stage in run["stages"].items()]
-    why = sum(run["stages"][name]["seconds"] for name in why_stage_names(run))
+    why = why_seconds(run)
     lines += [f"| **full `dvc repro --force`** | **{run['full_repro_s']:.0f}** | |",
               f"| no-op `dvc repro` | {run['noop_repro_s']:.1f} | |",
               f"| the why stages together, against train_cnn | {why:.0f}: **{why / run['stages']['train_cnn']['seconds']:.2f}** | |",
