@@ -1,6 +1,5 @@
 """bin/search's command line: run a study's workers, or report it, or apply one of its trials to params.yaml."""
 import argparse
-import signal
 import sys
 from pathlib import Path
 
@@ -12,7 +11,8 @@ from fmnist.search.apply import apply_trial
 from fmnist.search.report import print_report, write_report
 from fmnist.search.space import load_space
 from fmnist.search.storage import DEFAULT_STORAGE, is_url, open_storage, open_study
-from fmnist.search.workers import Stopped, raise_stopped, run_worker, run_workers
+from fmnist.search.stops import Stopped, catch_stops, stop_handled
+from fmnist.search.workers import run_worker, run_workers
 
 
 def parse_args(argv):
@@ -37,11 +37,11 @@ def parse_args(argv):
 
 def main(argv=None):
     args = parse_args(argv)
-    signal.signal(signal.SIGTERM, raise_stopped)
-    signal.signal(signal.SIGINT, raise_stopped)
+    catch_stops()
     try:
         run_command(args)
     except Stopped as stop:
+        stop_handled()
         sys.exit(128 + stop.signum)
 
 

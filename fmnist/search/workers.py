@@ -21,24 +21,10 @@ from fmnist.errors import StudyError, first_line
 from fmnist.params import EvaluateParams, load_params
 from fmnist.paths import prepared_split
 from fmnist.search.space import params_section, trial_params, value_text
+from fmnist.search.stops import Stopped, stop_handled
 from fmnist.search.storage import HEARTBEAT_S, ClaimLock, trial_id
 
 WAIT_S = 5  # poll period of a worker waiting for other workers' last trials
-
-
-class Stopped(BaseException):
-    """SIGTERM or SIGINT arrived. A BaseException, as KeyboardInterrupt is: TensorFlow wraps an Exception raised
-    while it traces (autograph's StagingError), so a signal during a trial's first steps would read as an error."""
-
-    def __init__(self, signum):
-        super().__init__(signal.Signals(signum).name)
-        self.signum = signum
-
-
-def raise_stopped(signum, frame):
-    for name in ("SIGTERM", "SIGINT"):  # a second signal must not interrupt recording the first one's trial
-        signal.signal(getattr(signal, name), signal.SIG_IGN)
-    raise Stopped(signum)
 
 
 def run_worker(args, study, storage, knobs):
@@ -82,6 +68,7 @@ def run_trial(study, storage, lock, trial, knobs, score):
             result = score(values)
         return values, result, tell_trial(study, lock, trial, result)
     except Stopped as stop:
+        stop_handled()
         fail_trial(study, storage, trial.number, f"stopped by {stop}")
         print(f"trial {trial.number}: stopped by {stop}; recorded as failed", file=sys.stderr, flush=True)
         raise
