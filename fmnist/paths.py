@@ -40,12 +40,9 @@ def control_predictions(model):
     return Path("data/control") / f"{model}.npz"
 
 
-def control_metrics(model):
-    return Path("metrics/control") / f"{model}.json"
-
-
-def robustness_metrics(model):
-    return Path("metrics/robustness") / f"{model}.json"
+def why_metrics_file(kind, model):
+    """kind: control, robustness or data_efficiency."""
+    return Path("metrics") / kind / f"{model}.json"
 
 
 def robustness_curve(kind, model):
@@ -54,10 +51,6 @@ def robustness_curve(kind, model):
 
 def learning_curve(model):
     return Path("plots/data_efficiency") / f"{model}.json"
-
-
-def data_efficiency_metrics(model):
-    return Path("metrics/data_efficiency") / f"{model}.json"
 
 
 def explain_plots(model):

@@ -8,7 +8,7 @@ from fmnist.atomic import save_arrays, write_json
 from fmnist.data import load_split, stratified_subset
 from fmnist.errors import run_stage
 from fmnist.params import MODEL_PARAMS, ControlParams, load_params, model_argument
-from fmnist.paths import control_metrics, control_predictions, prepared_split
+from fmnist.paths import control_predictions, prepared_split, why_metrics_file
 
 
 def main():
@@ -40,8 +40,9 @@ def main():
             predictions[prediction_key(name, arm, split)] = np.stack(runs[split])
     save_arrays(control_predictions(name), **predictions)
     accuracies = control_accuracies(predictions, [name])[name]
-    write_json(control_metrics(name), {"train_images": len(splits["train"][1]), "seeds": list(params.seeds),
-                                       "epochs": params.epochs[name], **accuracies})
+    write_json(why_metrics_file("control", name), {"train_images": len(splits["train"][1]),
+                                                   "seeds": list(params.seeds), "epochs": params.epochs[name],
+                                                   **accuracies})
     print(f"control {name}: test accuracy " + ", ".join(f"{arm} {accuracies[arm]['test']['mean']:.4f}" for arm in ARMS))
 
 

@@ -9,7 +9,7 @@ from fmnist.atomic import write_json
 from fmnist.data import load_split, stratified_subset
 from fmnist.errors import require_input, run_stage
 from fmnist.params import MODEL_PARAMS, ControlParams, DataEfficiencyParams, load_params, model_argument
-from fmnist.paths import control_predictions, data_efficiency_metrics, learning_curve, prepared_split
+from fmnist.paths import control_predictions, learning_curve, prepared_split, why_metrics_file
 from fmnist.why.data_efficiency import control_point, curve_metrics, require_below, subset_epochs
 
 
@@ -42,7 +42,7 @@ def main():
               f"({time.perf_counter() - start:.0f} s)")
     curve.append(control_point(control_run, name, largest, control.epochs[name]))
     write_json(learning_curve(name), curve)
-    write_json(data_efficiency_metrics(name), curve_metrics(curve))
+    write_json(why_metrics_file("data_efficiency", name), curve_metrics(curve))
 
 
 if __name__ == "__main__":

@@ -4,7 +4,7 @@ from fmnist.data import load_split
 from fmnist.errors import run_stage
 from fmnist.model_files import load_model, require_model
 from fmnist.params import RobustnessParams, load_params, model_argument
-from fmnist.paths import model_file, prepared_split, robustness_curve, robustness_metrics
+from fmnist.paths import model_file, prepared_split, robustness_curve, why_metrics_file
 
 
 def main():
@@ -21,7 +21,7 @@ def main():
         lambda perturbed: float(np.mean(predict_classes(model, perturbed, params.batch_size) == labels)), images, params)
     for kind, curve in curves.items():
         write_json(robustness_curve(kind, name), curve_records(curve, kind))
-    write_json(robustness_metrics(name), metrics_keys(curves))
+    write_json(why_metrics_file("robustness", name), metrics_keys(curves))
     print(f"robustness {name}: " + ", ".join(
         f"{kind} {max(curve):g}: {curve[max(curve)]:.4f}" for kind, curve in curves.items()))
 

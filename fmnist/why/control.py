@@ -34,8 +34,8 @@ def arm_images(images, arm, permutation):
     return scrambled(images, permutation) if arm == "scrambled" else images
 
 
-# What the control sets in each model's settings; dvc.yaml's control stage depends on every other key of the
-# model sections (tests/test_control.py checks), so changing a model's epochs does not rerun the control.
+# What the control sets in each model's settings; dvc.yaml's control_<model> stage depends on every other key of
+# its model's section (tests/test_control.py checks), so changing a model's epochs does not rerun its control.
 OVERRIDDEN_SETTINGS = (*SPATIAL_AUGMENTATIONS_OFF, "epochs", "seed", "early_stopping_patience")
 
 

@@ -8,8 +8,8 @@ import numpy as np
 from fmnist.errors import StudyError
 from fmnist.why.control import OVERRIDDEN_SETTINGS, prediction_key
 
-# The learning curves set what the control sets: dvc.yaml's data_efficiency stage depends on every other key of the
-# model sections, as the control does (tests/test_data_efficiency.py checks).
+# The learning curves set what the control sets: dvc.yaml's data_efficiency_<model> stage depends on every other
+# key of its model's section, as the control does (tests/test_data_efficiency.py checks).
 __all__ = ["OVERRIDDEN_SETTINGS", "control_point", "curve_metrics", "require_below", "subset_epochs"]
 
 

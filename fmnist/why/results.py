@@ -3,14 +3,14 @@ import json
 from pathlib import Path
 
 from fmnist.params import MODEL_NAMES
-from fmnist.paths import control_metrics, data_efficiency_metrics, robustness_metrics
+from fmnist.paths import why_metrics_file
 
-WHY_METRICS = {"control": control_metrics, "robustness": robustness_metrics, "data_efficiency": data_efficiency_metrics}
+WHY_KINDS = ("control", "robustness", "data_efficiency")
 
 
 def why_metrics_files(root=Path(".")):
     """{kind: {model: path}} of every why metrics file, under root."""
-    return {kind: {model: root / path_of(model) for model in MODEL_NAMES} for kind, path_of in WHY_METRICS.items()}
+    return {kind: {model: root / why_metrics_file(kind, model) for model in MODEL_NAMES} for kind in WHY_KINDS}
 
 
 def why_metrics(root=Path(".")):
