@@ -1,8 +1,8 @@
 """Passages of what the study costs, from bench/*.json: the reference run's stage times against the classic CNN,
-every earlier bench run (for docs/history.md), and the speed of bin/predict and bin/serve. A benchmark counts as
-one of the committed run only when the accuracies it recorded are the committed metrics'."""
+and every earlier bench run (for docs/history.md). A benchmark counts as one of the committed run only when the
+accuracies it recorded are the committed metrics'."""
 from fmnist.comparison import percent
-from fmnist.docs.committed import bench, bench_runs, model_metrics, output_bytes, reference_run
+from fmnist.docs.committed import bench_runs, model_metrics, output_bytes, reference_run
 from fmnist.why.report import MODELS
 
 WHY_STAGES = ("control", "robustness", "data_efficiency", "explain")
@@ -112,58 +112,6 @@ def every_run_table():
     return "\n".join(lines)
 
 
-def predict_speed():
-    """bench/predict.py's table, and whether it measured the committed models."""
-    result = bench("predict_results")
-    models = result["models"]
-    measured = {model: models[model]["end_to_end"]["accuracy"] for model in MODELS}
-    whose = ("the committed models" if of_the_committed_models(measured) else
-             "**earlier models**, not the committed run's (test accuracy " +
-             ", ".join(f"{model.upper()} {percent(measured[model])}" for model in MODELS) +
-             "; `bench/predict.py` remeasures them)")
-    rows = [("model load", lambda m: f"{models[m]['load_s']:.2f} s"),
-            ("one image (after load)", lambda m: f"{models[m]['single_image_ms']:.0f} ms"),
-            (f"throughput, batches of {models['cnn']['throughput_batch_size']} in memory",
-             lambda m: f"{models[m]['throughput_images_per_s']:,} images/s"),
-            (f"{models['cnn']['end_to_end']['files']:,} PNG files end to end (`bin/predict` on a folder, TensorFlow "
-             "start-up included)", lambda m: f"{models[m]['end_to_end']['seconds']} s")]
-    lines = [f"Measured {result['date']} on the {result['machine']['cores']}-core {result['machine']['cpu']}, "
-             f"with {whose}:", "", "| | ANN | CNN |", "|---|---:|---:|"]
-    lines += [f"| {name} | " + " | ".join(cell(model) for model in MODELS) + " |" for name, cell in rows]
-    return "\n".join(lines)
-
-
-def serve_rows(result, label):
-    rows = []
-    for name, load in result["load"].items():
-        rows.append(f"| {load['images_per_request']} image{'s' if load['images_per_request'] > 1 else ''} per request"
-                    f"{label} | {load['requests']:,} | {load['failures']} | {load['requests_per_s']:.0f} "
-                    f"| {load['images_per_s']:,.0f} | {load['p50_ms']:,.0f} / {load['p95_ms']:,.0f} / {load['p99_ms']:,.0f} "
-                    f"| {load['images_per_model_call']:.1f} | {load['served_to_in_memory']:.2f} |")
-    return rows
-
-
-def serve_table():
-    """bench/serve_load.py's two runs, plain and with random lab settings, and the in-memory rate beside them."""
-    plain, perturbed = bench("serve_results"), bench("serve_results_perturbed")
-    parameters, machine = plain["parameters"], plain["machine"]
-    lines = [f"| {parameters['users']} clients, {parameters['duration_s']} s | requests | failed | requests/s | images/s "
-             "| p50 / p95 / p99 (ms) | images per model call | served / in-memory |",
-             "|---|---:|---:|---:|---:|---|---:|---:|"]
-    lines += serve_rows(plain, "") + serve_rows(perturbed, ", lab settings")
-    lines.append(f"| in memory, `model.predict` | | | | {plain['in_memory']['throughput_images_per_s']:,} | "
-                 f"| {plain['in_memory']['throughput_batch_size']} | 1 |")
-    lines += ["", f"{plain['timestamp'][:10]}, {machine_label({'machine': machine})}, the two runs one after the "
-              "other (`bench/serve_results.json`, `bench/serve_results_perturbed.json`)."]
-    return "\n".join(lines)
-
-
-def serve_memory():
-    """The server's peak memory in each phase, without and with lab settings."""
-    plain, perturbed = (bench(name)["server"]["peak_rss_mib"] for name in ("serve_results", "serve_results_perturbed"))
-    return ", ".join(f"{phase} {plain[phase]} / {perturbed[phase]}" for phase in plain if phase in perturbed) + " MiB"
-
-
 AIM = {"cnn_accuracy": 0.94, "study_in_classic_cnns": 4.5}
 
 
@@ -226,14 +174,6 @@ def reference_machine():
     """'the 2-core AMD EPYC (AVX2, AVX-512), bench run of 2026-12-05': where the committed run was measured."""
     run = reference_run()
     return f"the {machine_label(run)}, bench run of {run['date']}"
-
-
-def serve_cores():
-    """How much CPU the server and the load generator used across the serve runs."""
-    loads = [load for name in ("serve_results", "serve_results_perturbed") for load in bench(name)["load"].values()]
-    server, locust = [load["server_cores"] for load in loads], [load["locust_cores"] for load in loads]
-    return (f"The server used {min(server):.1f} to {max(server):.1f} cores' worth of CPU, Locust {min(locust):.1f} "
-            f"to {max(locust):.1f}.")
 
 
 def output_size():

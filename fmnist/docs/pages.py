@@ -14,7 +14,7 @@ from cogapp import Cog
 from fmnist.atomic import write_text
 from fmnist.docs.committed import ROOT
 
-PROLOGUE = "from fmnist.docs import costs, results, staleness"
+PROLOGUE = "from fmnist.docs import costs, results, speed, staleness"
 BLOCK = re.compile(r"\[\[\[cog (.*?)\]\]\].*?\n(.*?)<!-- \[\[\[end\]\]\]", re.S)
 
 
