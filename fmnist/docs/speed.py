@@ -23,7 +23,8 @@ def predict_speed():
              lambda m: f"{models[m]['throughput_images_per_s']:,} images/s"),
             (f"{models['cnn']['end_to_end']['files']:,} PNG files end to end (`bin/predict` on a folder, TensorFlow "
              "start-up included)", lambda m: f"{models[m]['end_to_end']['seconds']} s")]
-    lines = [f"Measured {result['date']} on the {machine_label(result)}, with {whose}:", "", "| | ANN | CNN |", "|---|---:|---:|"]
+    lines = [f"Measured {result['date']} on the {machine_label(result)}, with {whose}:", "",
+             "| | ANN | CNN |", "|---|---:|---:|"]
     lines += [f"| {name} | " + " | ".join(cell(model) for model in MODELS) + " |" for name, cell in rows]
     return "\n".join(lines)
 
