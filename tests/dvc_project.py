@@ -5,6 +5,7 @@ once (the `built_study` fixture in conftest.py, shared by pytest-xdist's workers
 works on its own copy (`copy_project`), which takes a fraction of a second.
 """
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -44,6 +45,13 @@ def run(project, env, *args):
     result = subprocess.run(args, cwd=project, env=env, capture_output=True, text=True)
     assert result.returncode == 0, f"{' '.join(map(str, args))} failed:\n{result.stdout}\n{result.stderr}"
     return result.stdout
+
+
+def stages_a_repro_would_run(project):
+    """What `dvc repro` would run in a copy_project() copy, as DVC sees it: the stale stages and everything downstream
+    of them (plain `--dry` lists only the stale ones, since it cannot know what their new outputs will change)."""
+    output = run(project["path"], project["env"], *project["dvc"], "repro", "--dry", "--force-downstream")
+    return set(re.findall(r"Running stage '([^']+)'", output))
 
 
 def project_env(project, checksums):

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from dvc_project import copy_project, edit_params, run
+from dvc_project import copy_project, edit_params, run, stages_a_repro_would_run
 from fmnist.docs import committed
 from fmnist.docs.pages import blocks, stale_passages
 from fmnist.docs.pictures import PICTURES, draw, stale_pictures
@@ -351,12 +351,12 @@ def test_the_rerun_claims_are_what_dvc_reruns(tiny_study, key, value):
     """The pages' rerun claims come from DVC's stage graph (fmnist.docs.staleness): on the tests' tiny project,
     which has the project's dvc.yaml, they must be exactly the stages `dvc repro --dry --force-downstream` lists:
     plain `--dry` lists only the stages whose own params changed, as nothing ran to change their outputs."""
-    path, env = tiny_study["path"], tiny_study["env"]
+    path = tiny_study["path"]
     section, name = key.split(".")
     edit_params(path, {section: {name: value}})
     try:
-        dry = run(path, env, *tiny_study["dvc"], "repro", "--dry", "--force-downstream")
+        would_run = stages_a_repro_would_run(tiny_study)
     finally:
-        run(path, env, "git", "checkout", "params.yaml")
-    assert set(re.findall(r"Running stage '([^']+)'", dry)) == set(rerun_after_edit([key], root=path))
+        run(path, tiny_study["env"], "git", "checkout", "params.yaml")
+    assert would_run == set(rerun_after_edit([key], root=path))
     assert rerun_after_edit([key], root=path) == rerun_after_edit([key])

@@ -6,7 +6,7 @@ import subprocess
 import pytest
 import vl_convert
 
-from dvc_project import PROJECT, copy_project, edit_params, run
+from dvc_project import PROJECT, copy_project, edit_params, run, stages_a_repro_would_run
 from fmnist.data import CLASS_NAMES
 from fmnist.params import MODEL_NAMES
 from fmnist.why.results import why_metrics
@@ -97,13 +97,6 @@ def test_why_stages_write_their_numbers_and_the_report_section(project):
     for figure in WHY_FIGURES:
         assert (root / figure).stat().st_size > 0, figure
         assert f"(../{figure})" in report, f"the report links {figure}"
-
-
-def stages_a_repro_would_run(project):
-    """What `dvc repro` would run, as DVC sees it: the stale stages and everything downstream of them (plain
-    `--dry` lists only the stale ones, since it cannot know what their new outputs will change)."""
-    output = run(project["path"], project["env"], *project["dvc"], "repro", "--dry", "--force-downstream")
-    return set(re.findall(r"Running stage '([^']+)'", output))
 
 
 @pytest.mark.parametrize("model", MODEL_NAMES)
