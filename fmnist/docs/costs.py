@@ -3,6 +3,7 @@ and every earlier bench run (for docs/history.md). A benchmark counts as one of 
 accuracies it recorded are the committed metrics'."""
 from fmnist.comparison import percent
 from fmnist.docs.committed import bench_runs, model_metrics, output_bytes, reference_run
+from fmnist.docs.staleness import rerun_after_edit
 from fmnist.why.report import MODELS
 
 WHY_STAGES = ("control", "robustness", "data_efficiency", "explain")
@@ -59,7 +60,8 @@ def cost_line():
 
 def cost_table():
     """The reference run against the classic CNN trained right after it."""
-    run, classic = reference_run(), reference_run()["classic_cnn"]
+    run = reference_run()
+    classic = run["classic_cnn"]
     why = why_seconds(run)
     return "\n".join([
         "| | seconds | classic CNNs | test accuracy |", "|---|---:|---:|---:|",
@@ -119,8 +121,9 @@ EDIT_TARGETS = {"ann": 1.5, "cnn": 4.0}  # issue 33's targets, in classic CNNs, 
 
 
 def branch_seconds(run, model):
-    """The forced repro's seconds in the stages one model's edit reruns: its branch and compare."""
-    return sum(stage["seconds"] for name, stage in run["stages"].items() if model in name or name == "compare")
+    """The forced repro's seconds in the stages an edit of the model's dropout (bench/run.py's edit) reruns, as
+    DVC's graph has them: its branch and compare."""
+    return sum(run["stages"][name]["seconds"] for name in rerun_after_edit([f"{model}.dropout"]))
 
 
 def edit_cost(run, model):
