@@ -101,7 +101,8 @@ def edit_rerun(section, key):
     params = ROOT / "params.yaml"
     committed = params.read_text(encoding="utf-8")
     document = yaml.safe_load(committed)
-    document[section][key] = round(document[section][key] + 0.05, 4)
+    before = document[section][key]
+    document[section][key] = round(before + 0.05, 4)
     write_text(params, yaml.safe_dump(document, sort_keys=False))
     try:
         seconds, cores, stages = timed_repro()
@@ -111,7 +112,7 @@ def edit_rerun(section, key):
     status = subprocess.run([sys.executable, "-m", "dvc", "status", "--json"], cwd=ROOT, capture_output=True, text=True)
     if json.loads(status.stdout or "{}"):
         sys.exit(f"bench: after the {section}.{key} edit and back, dvc status is not clean: {status.stdout}")
-    return {"edit": f"{section}.{key} {yaml.safe_load(committed)[section][key]} -> {document[section][key]}",
+    return {"edit": f"{section}.{key} {before} -> {document[section][key]}",
             "seconds": round(seconds, 1), "cores": cores, "stages": sorted(stages)}
 
 
